@@ -1,0 +1,42 @@
+# Entry points; each target is one script in scripts/.  See README.md.
+.PHONY: help deps fetch tree export build check docs demo clean distclean
+
+SHELL := /bin/bash
+TREE ?= tree/src
+
+help:
+	@echo "make demo      build QEMU with the series and show memmap-type=spm in a Linux guest"
+	@echo "make check     run every test (series hygiene, bisect builds, qtests, guest scenarios)"
+	@echo "make tree      git tree of the pristine base + series in $(TREE), to edit with git"
+	@echo "make export    write the series in $(TREE) back to patches/qemu/"
+	@echo "make build     build qemu-system-x86_64 from $(TREE) in tree/build"
+	@echo "make docs      build QEMU's documentation with the series applied"
+	@echo "make clean     remove build trees (keeps downloads and ccache)"
+
+deps:
+	scripts/deps.sh
+
+fetch: deps
+	scripts/fetch-base.sh
+
+tree: fetch
+	scripts/apply.sh $(TREE)
+
+export:
+	scripts/export.sh $(TREE)
+
+build: deps
+	@test -d $(TREE)/.git || scripts/apply.sh $(TREE)
+	scripts/build.sh $(TREE) $(dir $(TREE))build
+
+check:
+	scripts/check.sh
+
+docs: fetch
+	scripts/docs.sh
+
+clean:
+	rm -rf .cache/check .cache/docs .cache/guest tree/build
+
+distclean:
+	rm -rf .cache tree

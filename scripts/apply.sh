@@ -1,0 +1,38 @@
+#!/bin/bash
+# Make DIR a git tree of the pristine base with the series applied as
+# commits: `git am` of patches/qemu/<series> in order, no fuzz and no
+# 3-way fallback.  A patch that does not apply stops and is named.
+#   scripts/apply.sh DIR [--force]
+# Without --force an existing DIR with local changes or commits that
+# are not in the series is left alone (it is somebody's work).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+dir=$1; force=${2:-}
+pq=$ROOT/patches/qemu
+tag=$(lock base_tag)
+"$ROOT/scripts/fetch-base.sh"
+
+if [ ! -d "$dir/.git" ]; then
+    git clone -q --no-checkout "$CACHE/base.git" "$dir"
+elif [ "$force" != --force ]; then
+    if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
+        die "$dir has uncommitted changes; commit or stash them, or remove $dir"
+    fi
+fi
+g() { git -C "$dir" -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid "$@"; }
+g fetch -q "$CACHE/base.git" "refs/tags/$tag:refs/tags/$tag"
+g am --abort >/dev/null 2>&1 || true
+g checkout -q -f -B series "$tag"
+n=0
+if [ -s "$pq/series" ]; then
+    while read -r p; do
+        case $p in ''|'#'*) continue ;; esac
+        n=$((n + 1))
+        if ! g am -q --no-3way --keep-cr --committer-date-is-author-date "$pq/$p" >"$LOGS/apply.log" 2>&1; then
+            cat "$LOGS/apply.log" >&2
+            g am --abort >/dev/null 2>&1 || true
+            die "patch $p does not apply to $tag"
+        fi
+    done <"$pq/series"
+fi
+say "apply: $dir = $tag + $n patch(es) from patches/qemu/series"

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Configure (once) and build qemu-system-x86_64 from a QEMU source tree.
+#   scripts/build.sh SRC BUILD [ninja targets...]
+# Local build fixes for the DFSG tarball (not part of the series):
+#  - pc-bios/meson.build unpacks edk2-*.fd.bz2 blobs that Debian strips
+#    from the tarball whenever bzip2 is installed.  We create valid,
+#    empty bzip2 streams with those names as untracked files in the
+#    source tree; the resulting empty .fd files are never installed nor
+#    used (guests get OVMF from Debian's package).
+#  - the pc-bios/dtb .dtb files are stripped too: device-tree-compiler
+#    is installed so they are rebuilt from their .dts sources.
+# Run-time firmware comes from Debian packages, linked into the build's
+# qemu-bundle so that the qtests and a plain run find it without -L.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+src=$(cd "$1" && pwd); build=$2; shift 2
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(qemu-system-x86_64)
+mkdir -p "$build"; build=$(cd "$build" && pwd)
+name=$(basename "$(dirname "$build")")-$(basename "$build")
+log=$LOGS/build-$name.log
+
+export CCACHE_DIR=$CACHE/ccache CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Sloppiness lets ccache hit across different source/build directories.
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
+
+for f in $(sed -n "s/^ *'\(edk2-[a-z0-9_-]*\.fd\)',\$/\1/p" "$src/pc-bios/meson.build"); do
+    [ -e "$src/pc-bios/$f.bz2" ] || bzip2 -c </dev/null >"$src/pc-bios/$f.bz2"
+    excl=$(git -C "$src" rev-parse --git-path info/exclude 2>/dev/null) || continue
+    case $excl in /*) ;; *) excl=$src/$excl ;; esac
+    mkdir -p "$(dirname "$excl")"
+    grep -qxF "/pc-bios/$f.bz2" "$excl" 2>/dev/null || echo "/pc-bios/$f.bz2" >>"$excl"
+done
+
+conf=(--python="$CACHE/venv/bin/python3" --cc="ccache cc" --cxx="ccache c++" --target-list=x86_64-softmmu
+      --disable-download --disable-install-blobs --disable-docs
+      --disable-guest-agent ${CONFIGURE_EXTRA:-})
+if [ ! -e "$build/build.ninja" ] || [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${conf[*]}" ]; then
+    say "build[$name]: configuring (log: $log)"
+    rm -rf "$build"; mkdir -p "$build"
+    (cd "$build" && run_logged "$log" "$src/configure" "${conf[@]}")
+    echo "${conf[*]}" >"$build/.configure-args"
+fi
+say "build[$name]: ninja ${targets[*]} (log: $log)"
+run_logged "$log" ninja -C "$build" -j"$(nproc)" "${targets[@]}"
+"$ROOT/scripts/firmware.sh" "$build"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Export the series from a tree made by `make tree` back into
+# patches/qemu/, deterministically: zero commit ids, no signature,
+# fixed abbrev, --base, pinned dates.  The cover letter text comes from
+# patches/qemu/cover-letter.txt (first line: subject, then the body);
+# git adds the shortlog, the diffstat and the base commit.
+#   scripts/export.sh TREE [OUTDIR]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+tree=$1; out=${2:-$ROOT/patches/qemu}
+tag=$(lock base_tag); v=$(lock series_version); date=$(lock series_date)
+cover=$ROOT/patches/qemu/cover-letter.txt
+[ -d "$tree/.git" ] || die "$tree is not a git tree; run 'make tree' first"
+[ -f "$cover" ] || die "missing $cover"
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+n=$(git -C "$tree" rev-list --count "$tag..HEAD")
+if [ "$n" -gt 0 ]; then
+    git -C "$tree" -c branch.series.description="$(cat "$cover")" \
+        -c core.abbrev=12 -c diff.noprefix=false -c diff.renames=true \
+        format-patch -q -o "$tmp" --zero-commit --no-signature --abbrev=12 \
+        --full-index --binary --base="$tag" --reroll-count="$v" --subject-prefix=PATCH \
+        --cover-letter --cover-from-description=subject \
+        --no-thread --no-attach \
+        "$tag..HEAD" >/dev/null
+    for f in "$tmp"/v"$v"-*.patch; do
+        b=$(basename "$f"); b=${b#v"$v"-}
+        # Pinned date; the cover letter also gets no Message-ID-like
+        # run-specific headers.
+        sed -e "1,/^\$/s/^Date: .*/Date: $date/" "$f" >"$tmp/$b"
+        rm -f "$f"
+    done
+fi
+mkdir -p "$out"
+rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
+(cd "$tmp" && ls [0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '^0000-' || true) >"$out/series"
+cp "$tmp"/[0-9][0-9][0-9][0-9]-*.patch "$out"/ 2>/dev/null || true
+say "export: $n patch(es) to ${out#$ROOT/} (series v$v)"

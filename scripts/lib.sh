@@ -1,0 +1,25 @@
+# Shared helpers for the scripts in this folder; sourced, not run.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CACHE:-$ROOT/.cache}
+LOGS=$CACHE/logs
+mkdir -p "$CACHE" "$LOGS"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# lock KEY: value of KEY from qemu.lock
+lock() {
+    sed -n "s/^$1=//p" "$ROOT/qemu.lock"
+}
+
+# run_logged LOG CMD...: run CMD with all output in LOG; on failure show
+# the tail of the log and fail.
+run_logged() {
+    local log=$1; shift
+    if ! "$@" >"$log" 2>&1; then
+        echo "---- last 40 lines of $log ----" >&2
+        tail -40 "$log" >&2
+        die "failed: $* (full log: $log)"
+    fi
+}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# Run QEMU's qtest-x86_64 suite in a build directory, minus the tests
+# in tests/qtest-exclude.txt, and write the result of every test as
+# JSON lines {"name": ..., "result": ...} to OUT.
+#   scripts/qtest.sh BUILD OUT
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+build=$(cd "$1" && pwd); out=$2
+name=$(basename "$(dirname "$build")")-$(basename "$build")
+meson=$build/pyvenv/bin/meson
+log=$LOGS/qtest-$name.log
+
+mapfile -t excl < <(grep -v '^\s*\(#\|$\)' "$ROOT/tests/qtest-exclude.txt")
+mapfile -t all < <("$meson" test -C "$build" --list --suite qtest-x86_64 2>/dev/null |
+                  sed -n 's|^.* / ||p')
+[ ${#all[@]} -gt 0 ] || die "no qtest-x86_64 tests found in $build"
+run=()
+for t in "${all[@]}"; do
+    skip=
+    for e in "${excl[@]}"; do [ "$t" = "$e" ] && skip=1; done
+    [ -n "$skip" ] || run+=("$t")
+done
+say "qtest[$name]: building and running ${#run[@]} of ${#all[@]} qtest-x86_64 tests, 2 at a time (log: $log)"
+rm -f "$build/meson-logs/qtest-run.json"
+set +e
+"$meson" test -C "$build" --logbase qtest-run --num-processes "$(nproc)" \
+    --print-errorlogs "${run[@]}" >"$log" 2>&1
+set -e
+[ -s "$build/meson-logs/qtest-run.json" ] || { tail -30 "$log"; die "meson test produced no results"; }
+python3 - "$build/meson-logs/qtest-run.json" "$out" <<'PY'
+import json, sys
+res = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        d = json.loads(line)
+        res[d["name"].split(" / ")[-1]] = d["result"]
+with open(sys.argv[2], "w") as f:
+    for k in sorted(res):
+        f.write(json.dumps({"name": k, "result": res[k]}) + "\n")
+PY
