@@ -55,7 +55,7 @@ fi
 
 ident="memmap-type series <series@memmap-type.invalid>"
 for p in "${patches[@]}"; do
-    if "$src/scripts/checkpatch.pl" --no-color "$pq/$p" >"$LOGS/checkpatch-$p.log" 2>&1 &&
+    if "$src/scripts/checkpatch.pl" --no-color --patch "$pq/$p" >"$LOGS/checkpatch-$p.log" 2>&1 &&
        grep -q '^total: 0 errors, 0 warnings' "$LOGS/checkpatch-$p.log"; then
         ok "checkpatch: $p"
     else

@@ -18,6 +18,7 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 n=$(git -C "$tree" rev-list --count "$tag..HEAD")
 if [ "$n" -gt 0 ]; then
     git -C "$tree" -c branch.series.description="$(cat "$cover")" \
+        -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid \
         -c core.abbrev=12 -c diff.noprefix=false -c diff.renames=true \
         format-patch -q -o "$tmp" --zero-commit --no-signature --abbrev=12 \
         --full-index --binary --base="$tag" --reroll-count="$v" --subject-prefix=PATCH \
