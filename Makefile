@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest mutate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -11,6 +11,8 @@ help:
 	@echo "make export    write the series in $(TREE) back to patches/qemu/"
 	@echo "make build     build qemu-system-x86_64 from $(TREE) in tree/build"
 	@echo "make docs      build QEMU's documentation with the series applied"
+	@echo "make guest     every guest scenario against tree/build (see scripts/guest-run.sh --list)"
+	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
 deps:
@@ -35,8 +37,17 @@ check:
 docs: fetch
 	scripts/docs.sh
 
+demo:
+	scripts/demo.sh
+
+guest:
+	scripts/guest-run.sh --all
+
+mutate: fetch
+	scripts/mutate.sh
+
 clean:
-	rm -rf .cache/check .cache/docs .cache/guest tree/build
+	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results tree/build
 
 distclean:
 	rm -rf .cache tree

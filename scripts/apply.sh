@@ -12,14 +12,23 @@ pq=$ROOT/patches/qemu
 tag=$(lock base_tag)
 "$ROOT/scripts/fetch-base.sh"
 
+hash=$(series_hash)
+g() { git -C "$dir" -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid "$@"; }
 if [ ! -d "$dir/.git" ]; then
     git clone -q --no-checkout "$CACHE/base.git" "$dir"
 elif [ "$force" != --force ]; then
     if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
         die "$dir has uncommitted changes; commit or stash them, or remove $dir"
     fi
+    head=$(git -C "$dir" rev-parse -q --verify HEAD || true)
+    if [ -n "$head" ] && [ "$head" != "$(git -C "$dir" config memmap.applied-head || true)" ]; then
+        die "$dir has commits that are not in patches/qemu/; run 'make export' first, or remove $dir"
+    fi
+    if [ "$(git -C "$dir" config memmap.applied-hash || true)" = "$hash" ]; then
+        say "apply: $dir is up to date with patches/qemu/"
+        exit 0
+    fi
 fi
-g() { git -C "$dir" -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid "$@"; }
 g fetch -q "$CACHE/base.git" "refs/tags/$tag:refs/tags/$tag"
 g am --abort >/dev/null 2>&1 || true
 g checkout -q -f -B series "$tag"
@@ -35,4 +44,6 @@ if [ -s "$pq/series" ]; then
         fi
     done <"$pq/series"
 fi
+git -C "$dir" config memmap.applied-hash "$hash"
+git -C "$dir" config memmap.applied-head "$(git -C "$dir" rev-parse HEAD)"
 say "apply: $dir = $tag + $n patch(es) from patches/qemu/series"

@@ -37,4 +37,9 @@ mkdir -p "$out"
 rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
 (cd "$tmp" && ls [0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '^0000-' || true) >"$out/series"
 cp "$tmp"/[0-9][0-9][0-9][0-9]-*.patch "$out"/ 2>/dev/null || true
+if [ "$out" = "$ROOT/patches/qemu" ]; then
+    # the tree now is what patches/qemu/ describes
+    git -C "$tree" config memmap.applied-hash "$(series_hash)"
+    git -C "$tree" config memmap.applied-head "$(git -C "$tree" rev-parse HEAD)"
+fi
 say "export: $n patch(es) to ${out#$ROOT/} (series v$v)"

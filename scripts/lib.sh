@@ -23,3 +23,10 @@ run_logged() {
         die "failed: $* (full log: $log)"
     fi
 }
+
+# series_hash: a short hash of patches/qemu/series and every patch in it
+series_hash() {
+    local pq=$ROOT/patches/qemu p
+    { cat "$pq/series"; grep -v '^\s*\(#\|$\)' "$pq/series" |
+        while read -r p; do cat "$pq/$p"; done; } | sha256sum | cut -c1-16
+}

@@ -1,0 +1,12 @@
+#!/bin/bash
+# `make demo`: build qemu-system-x86_64 with the series and boot a Linux
+# guest (q35 + OVMF) with an spm NUMA node; show what the guest sees.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+src=$CACHE/demo/src; build=$CACHE/demo/build
+"$ROOT/scripts/deps.sh"
+say "demo: applying the series to the pristine QEMU 10.2.2"
+"$ROOT/scripts/apply.sh" "$src" --force
+say "demo: building qemu-system-x86_64 (a few minutes the first time; ccache makes it quick later)"
+"$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64
+QEMU=$build/qemu-system-x86_64 exec "$ROOT/scripts/guest-run.sh" --demo
