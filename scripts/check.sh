@@ -21,6 +21,8 @@ am=$CACHE/check/am          # fresh `git am` of the series, every run
 src=$CACHE/check/src        # build tree: commits fetched from $am, checked
 build=$CACHE/check/build    # out one by one, so that only changed files
                             # get new mtimes and builds stay incremental
+base_src=$CACHE/check/base-src      # the unpatched base, built once and
+base_build=$CACHE/check/base-build  # kept for comparisons
 results=$CACHE/results
 mkdir -p "$results"
 pass=0; fail=0; skip=0
@@ -60,7 +62,7 @@ ident="memmap-type series <series@memmap-type.invalid>"
 # procedure adds expected ACPI tables under tests/data/acpi/ as new
 # binary (first empty) files, which cannot carry an SPDX line; checkpatch
 # asks about SPDX for every new file that is not source code.
-waiver="^WARNING: Does new file 'tests/data/acpi/[^']*' need 'SPDX-License-Identifier'?\$"
+waiver="^WARNING: Does new file 'tests/data/acpi/[^']*' need 'SPDX-License-Identifier'[?]$"
 waived=()
 for p in "${patches[@]}"; do
     log=$LOGS/checkpatch-$p.log
@@ -113,26 +115,28 @@ for i in "${!commits[@]}"; do
 done
 
 # qtest-x86_64 on base and on the series
-run_suite() { # REV LABEL; sets $res (results file) and $cached
-    local rev=$1 k f
+run_suite() { # REV LABEL SRC BUILD; sets $res (results file) and $cached
+    local rev=$1 label=$2 tsrc=$3 tbuild=$4 k f
     k=$(key "$(tree_of "$rev")" qtest)
     f=$results/qtest-$k.json
     if [ -s "$f" ] && [ -z "${FORCE:-}" ]; then
-        say "qtest[$2]: results cached for identical inputs (key $k; FORCE=1 reruns)"
+        say "qtest[$label]: results cached for identical inputs (key $k; FORCE=1 reruns)"
         cached=" (cached)"
     else
-        git -C "$src" checkout -q --detach "$rev"
-        "$S/build.sh" "$src" "$build" qemu-system-x86_64 >&2
-        "$S/qtest.sh" "$build" "$f.new" >&2
+        git -C "$tsrc" checkout -q --detach "$rev"
+        "$S/build.sh" "$tsrc" "$tbuild" qemu-system-x86_64 >&2
+        "$S/qtest.sh" "$tbuild" "$f.new" "$label" >&2
         mv "$f.new" "$f"
         cached=""
     fi
     res=$f
 }
 res=; cached=
-run_suite "$tag" base; base_res=$res
+[ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
+git -C "$base_src" checkout -q --detach "$tag"
+run_suite "$tag" base "$base_src" "$base_build"; base_res=$res
 if [ "$n" -gt 0 ]; then
-    run_suite am/series series; ser_res=$res; ser_cached=$cached
+    run_suite am/series series "$src" "$build"; ser_res=$res; ser_cached=$cached
 else
     ser_res=$base_res; ser_cached=$cached
 fi

@@ -28,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 venv=$CACHE/venv
-stamp=$venv/.deps-$(sha256sum "$ROOT/qemu.lock" | cut -c1-16)
+stamp=$venv/.deps-$(grep -E '^(meson|pycotap)_' "$ROOT/qemu.lock" | sha256sum | cut -c1-16)
 [ -e "$stamp" ] && exit 0
 
 say "deps: preparing python venv with meson and pycotap in $venv"
@@ -48,16 +48,23 @@ for key in meson pycotap; do
     echo "$sum  $f" | sha256sum -c --status || die "sha256 mismatch for $f"
     debs+=("$f")
 done
-rm -rf "$venv"
-/usr/bin/python3 -m venv --system-site-packages "$venv"
-site=$("$venv/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# Built beside the old one and moved into place: builds that are running
+# keep a working meson.
+new=$venv.new
+rm -rf "$new"
+/usr/bin/python3 -m venv --system-site-packages "$new"
+site=$("$new/bin/python3" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 # Copied into site-packages itself: QEMU's configure makes a nested
 # venv that sees this directory but does not read .pth files in it.
 for f in "${debs[@]}"; do
-    rm -rf "$venv/deb"; dpkg-deb -x "$f" "$venv/deb"
-    cp -a "$venv/deb/usr/lib/python3/dist-packages/." "$site/"
+    rm -rf "$new/deb"; dpkg-deb -x "$f" "$new/deb"
+    cp -a "$new/deb/usr/lib/python3/dist-packages/." "$site/"
 done
-rm -rf "$venv/deb"
-"$venv/bin/python3" -c 'import mesonbuild.coredata as c, pycotap; print("meson", c.version)' ||
+rm -rf "$new/deb"
+"$new/bin/python3" -c 'import mesonbuild.coredata as c, pycotap; print("meson", c.version)' ||
     die "venv check failed"
-touch "$stamp"
+touch "$new/${stamp##*/}"
+rm -rf "$venv.old"
+[ ! -d "$venv" ] || mv "$venv" "$venv.old"
+mv "$new" "$venv"
+rm -rf "$venv.old"

@@ -35,8 +35,6 @@ mutations=(
 )
 killed=0; survived=0
 for m in "${mutations[@]}"; do
-    IFS='|' read -r file old new rule <<<"$m"
-    # read -r keeps only the first line: split on | across lines instead
     file=${m%%|*}; rest=${m#*|}; old=${rest%%|*}; rest=${rest#*|}
     new=${rest%%|*}; rule=${rest#*|}
     python3 - "$src/$file" "$old" "$new" <<'PY'

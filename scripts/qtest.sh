@@ -2,11 +2,11 @@
 # Run QEMU's qtest-x86_64 suite in a build directory, minus the tests
 # in tests/qtest-exclude.txt, and write the result of every test as
 # JSON lines {"name": ..., "result": ...} to OUT.
-#   scripts/qtest.sh BUILD OUT
+#   scripts/qtest.sh BUILD OUT [LABEL]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build=$(cd "$1" && pwd); out=$2
-name=$(basename "$(dirname "$build")")-$(basename "$build")
+name=${3:-$(basename "$(dirname "$build")")-$(basename "$build")}
 meson=$build/pyvenv/bin/meson
 log=$LOGS/qtest-$name.log
 
