@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest mutate clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest mutate robust sanitize migrate bench clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -13,6 +13,10 @@ help:
 	@echo "make docs      build QEMU's documentation with the series applied"
 	@echo "make guest     every guest scenario against tree/build (see scripts/guest-run.sh --list)"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
+	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
+	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
+	@echo "make migrate   live migration between unpatched and patched builds"
+	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.png"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
 deps:
@@ -45,6 +49,18 @@ guest:
 
 mutate: fetch
 	scripts/mutate.sh
+
+robust:
+	scripts/robust.sh --long
+
+sanitize: fetch
+	scripts/sanitize.sh
+
+migrate:
+	scripts/migrate.sh
+
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results tree/build

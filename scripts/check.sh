@@ -21,8 +21,9 @@ am=$CACHE/check/am          # fresh `git am` of the series, every run
 src=$CACHE/check/src        # build tree: commits fetched from $am, checked
 build=$CACHE/check/build    # out one by one, so that only changed files
                             # get new mtimes and builds stay incremental
-base_src=$CACHE/check/base-src      # the unpatched base, built once and
-base_build=$CACHE/check/base-build  # kept for comparisons
+base_src=$CACHE/check/base/src      # the unpatched base, built once and
+base_build=$CACHE/check/base/build  # kept for comparisons (same relative
+                                    # layout as src/build: ccache hits)
 results=$CACHE/results
 mkdir -p "$results"
 pass=0; fail=0; skip=0
@@ -227,6 +228,33 @@ if [ "$n" -gt 0 ]; then
         tail -20 "$LOGS/guest-all.log"
         bad "guest scenarios: no result (log: $LOGS/guest-all.log)"
     fi
+fi
+
+# suite NAME CMD...: run a sub-suite that ends with the line
+# "NAME: N passed, N failed, N skipped" and add its counts to ours
+suite() {
+    local name=$1 log=$LOGS/$1.log line p f k; shift
+    say "$name: $* (log: $log)"
+    "$@" >"$log" 2>&1 || true
+    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+    if [ -z "$line" ]; then
+        tail -15 "$log"
+        bad "$name: no result line (log: $log)"
+        return
+    fi
+    read -r p f k < <(sed -E 's/^[^:]*: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$line")
+    k=${k:-0}
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + k))
+    [ "$f" = 0 ] || failed+=("$name: $f failed (log: $log)")
+    [ "$k" = 0 ] || skipped+=("$name: $k skipped (log: $log)")
+    grep -E '^(FAIL|SKIP)' "$log" | head -10 | sed 's/^/    /'
+    printf '  %s  %s\n' "$([ "$f" = 0 ] && echo DONE || echo FAIL)" "$line"
+}
+if [ "$n" -gt 0 ]; then
+    export QEMU_PATCHED=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64
+    suite robust "$S/robust.sh"
+    MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
+    BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
 fi
 
 echo
