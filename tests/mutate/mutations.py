@@ -1,0 +1,82 @@
+"""Mutations for scripts/mutate.sh: each breaks one rule of the series
+with small edits of the QEMU tree; numa-memmap-test must then fail.
+
+    python3 mutations.py count
+    python3 mutations.py apply N SRC     # prints the rule, edits SRC
+"""
+import sys
+
+# (rule, [(file, old, new), ...])
+MUTATIONS = [
+    ("contiguous normal memory is merged",
+     [("hw/i386/pc.c",
+       "    if (type == E820_RAM && s->size && s->base + s->size == base) {",
+       "    if (false) {")]),
+    # a second pending slot that merges contiguous typed ranges of the
+    # same type, as the normal ones are merged
+    ("typed nodes are never merged with a neighbour",
+     [("hw/i386/pc.c", "    MachineState *ms;\n    hwaddr base;\n",
+       "    MachineState *ms;\n    hwaddr tbase;\n    uint64_t tsize;\n"
+       "    uint32_t ttype;\n    hwaddr base;\n"),
+      ("hw/i386/pc.c",
+       "static void pc_e820_flush_ram(PCE820RamState *s)\n{\n",
+       "static void pc_e820_flush_ram(PCE820RamState *s)\n{\n"
+       "    if (s->tsize) {\n"
+       "        e820_add_entry(s->tbase, s->tsize, s->ttype);\n"
+       "        s->tsize = 0;\n    }\n"),
+      ("hw/i386/pc.c",
+       "    if (type == E820_RAM && s->size && s->base + s->size == base) {",
+       "    if (type != E820_RAM && s->tsize && s->ttype == type &&\n"
+       "        s->tbase + s->tsize == base) {\n"
+       "        s->tsize += size;\n        return;\n    }\n"
+       "    if (type == E820_RAM && s->size && s->base + s->size == base) {"),
+      ("hw/i386/pc.c",
+       "    if (type != E820_RAM) {\n        e820_add_entry(base, size, type);",
+       "    if (type != E820_RAM) {\n        s->tbase = base;\n"
+       "        s->tsize = size;\n        s->ttype = type;")]),
+    ("spm is published as soft reserved",
+     [("hw/i386/pc.c", "        return E820_SOFT_RESERVED;",
+       "        return E820_RESERVED;")]),
+    ("reserved is published as reserved",
+     [("hw/i386/pc.c", "        return E820_RESERVED;\n    default:",
+       "        return E820_RAM;\n    default:")]),
+    ("high memory follows above_4g_mem_start (1 TiB on AMD)",
+     [("hw/i386/x86.c",
+       "            fn(node, x86ms->above_4g_mem_start + (offset - below), size,",
+       "            fn(node, 4 * GiB + (offset - below), size,")]),
+    ("typed memory below or across 4 GiB is refused",
+     [("hw/i386/pc.c",
+       "    if (type == NUMA_MEMMAP_TYPE_NORMAL ||\n",
+       "    if (type == NUMA_MEMMAP_TYPE_NORMAL || true ||\n")]),
+    ("confidential guests are refused",
+     [("hw/i386/pc.c", "    if (ms->cgs) {", "    if (false) {")]),
+    ("machines without support refuse the option",
+     [("hw/core/numa.c", "        if (!mc->numa_memmap_type_supported) {",
+       "        if (false) {")]),
+    ("nodes without memdev refuse the option",
+     [("hw/core/numa.c", "        if (!node->memdev) {", "        if (false) {")]),
+    ("the type is stored per node",
+     [("hw/core/numa.c",
+       "    numa_info[nodenr].memmap_type = node->memmap_type;",
+       "    numa_info[nodenr].memmap_type = NUMA_MEMMAP_TYPE_NORMAL;")]),
+    ("info numa shows the type",
+     [("hw/core/machine-qmp-cmds.c", '"node %d memmap-type: %s\\n"',
+       '"node %d type: %s\\n"')]),
+]
+
+
+def main():
+    if sys.argv[1] == "count":
+        print(len(MUTATIONS))
+        return
+    rule, edits = MUTATIONS[int(sys.argv[2])]
+    for path, old, new in edits:
+        path = f"{sys.argv[3]}/{path}"
+        text = open(path).read()
+        if text.count(old) != 1:
+            sys.exit(f"mutation anchor not found once in {path}: {old!r}")
+        open(path, "w").write(text.replace(old, new))
+    print(rule)
+
+
+main()
