@@ -41,7 +41,7 @@ check:
 docs: fetch
 	scripts/docs.sh
 
-demo:
+demo: deps
 	scripts/demo.sh
 
 guest:

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Robustness tests of the memmap-type series, against built binaries:
+#  1. tests/robust/error_matrix.py   every invalid configuration, on the
+#                                    command line and through QMP
+#  2. tests/robust/fuzz.py           random configurations vs. an
+#                                    independent oracle (200, or 2000
+#                                    with --long)
+#  3. tests/robust/abi_identity.py   fw_cfg e820/ACPI/SMBIOS byte-identical
+#                                    to the unpatched QEMU without memmap-type
+#   scripts/robust.sh [--long]
+# Binaries: QEMU_PATCHED (default .cache/check/build/qemu-system-x86_64)
+# and QEMU_BASE (default .cache/check/base/build/qemu-system-x86_64).
+# The fuzzer's seed is ROBUST_SEED, by default a fixed one, so that a run
+# of `make check` is repeatable; --long uses a new random seed unless
+# ROBUST_SEED is set (every run prints its seed; replay with
+# tests/robust/fuzz.py --seed S --count N).
+# One log per part: .cache/logs/robust-{error-matrix,fuzz,abi-identity}.log.
+# Last line: "robust: N passed, N failed, N skipped" (the sum of the
+# three parts); exit status 1 on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+long=
+case ${1:-} in
+--long) long=1 ;;
+'') ;;
+*) die "usage: $0 [--long]" ;;
+esac
+export QEMU_PATCHED=${QEMU_PATCHED:-$CACHE/check/build/qemu-system-x86_64}
+export QEMU_BASE=${QEMU_BASE:-$CACHE/check/base/build/qemu-system-x86_64}
+T=$ROOT/tests/robust
+count=200; seed=${ROBUST_SEED:-20261121}
+if [ -n "$long" ]; then
+    count=2000; seed=${ROBUST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+fi
+
+pass=0; fail=0; skip=0; bad=()
+for b in "$QEMU_PATCHED" "$QEMU_BASE"; do
+    [ -x "$b" ] || { fail=$((fail + 1)); bad+=("missing binary $b"); }
+done
+
+part() { # NAME LOG CMD...: run one part, add up its closing line
+    local name=$1 log=$2 last p f s; shift 2
+    say "robust: $name (log: ${log#$ROOT/})"
+    local t0=$SECONDS
+    "$@" >"$log" 2>&1 || true
+    last=$(tail -1 "$log")
+    if [[ $last =~ ^[a-z-]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        p=${BASH_REMATCH[1]}; f=${BASH_REMATCH[2]}; s=${BASH_REMATCH[3]}
+    else
+        p=0; f=1; s=0; last="no result line ($last)"
+    fi
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+    printf '  %-13s %s (%d s)\n' "$name" "$last" $((SECONDS - t0))
+    if [ "$f" != 0 ]; then
+        bad+=("$name (log: ${log#$ROOT/})")
+        grep -E '^(FAIL|    )' "$log" | head -20 | sed 's/^/    /' || true
+    fi
+}
+
+if [ ${#bad[@]} = 0 ]; then
+    part error-matrix "$LOGS/robust-error-matrix.log" \
+        python3 "$T/error_matrix.py" --qemu "$QEMU_PATCHED"
+    part fuzz "$LOGS/robust-fuzz.log" \
+        python3 "$T/fuzz.py" --qemu "$QEMU_PATCHED" --count "$count" --seed "$seed" --jobs 2
+    grep '^fuzz: seed .*configurations' "$LOGS/robust-fuzz.log" | sed 's/^/    /' || true
+    part abi-identity "$LOGS/robust-abi-identity.log" \
+        python3 "$T/abi_identity.py" --patched "$QEMU_PATCHED" --base "$QEMU_BASE"
+fi
+if [ ${#bad[@]} -gt 0 ]; then
+    echo "FAILED:"; printf '  %s\n' "${bad[@]}"
+fi
+echo "robust: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""Error matrix for -numa node,memmap-type: every way to get it wrong.
+
+Each invalid configuration is run on the command line and, where the
+option can be given that way, through --preconfig and QMP set-numa-node.
+Asserted for every case:
+
+  command line  exit status 1 (no signal), exactly one line on stderr
+                (plus, for a few cases, a named generic QEMU warning),
+                matching the expected message, which names memmap-type or
+                the offending option and says how to fix the command line;
+                no assertion text, no sanitizer report.
+  QMP, parse    set-numa-node fails with the same message; QEMU keeps
+                running; the node is left unconfigured, so the same node
+                id can then be set up correctly and the machine starts
+                with the expected e820 table.
+  QMP, machine  errors found while the machine is built (memory below
+                4 GiB, confidential guests, ...) end x-exit-preconfig with
+                exit status 1 and the same one-line message.
+
+Messages that come from QEMU's generic code rather than from the series
+(an enum value the QAPI visitor rejects, a duplicate node id, ...) are
+marked "generic": they must name the offending option, but QEMU does not
+always add a hint on how to fix it.  For every error that suggests a
+max-ram-below-4g value, the suggestion is applied and the configuration
+must then start.  Valid neighbours of the error cases (HMAT with spm
+above 4 GiB, a DIMM hotplugged into an spm node, AMD relocation, ...)
+must start with the e820 table written out by hand below.
+
+    error_matrix.py [--qemu PATH] [--only SUBSTRING] [--timeout S]
+
+Prints one line per case (PASS / FAIL / SKIP and its name) and ends with
+"error-matrix: N passed, N failed, N skipped".
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from qemulib import Qemu  # noqa: E402
+
+DEFAULT_QEMU = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
+G, M, K, T = 1 << 30, 1 << 20, 1 << 10, 1 << 40
+HT = (0xfd00000000, 0x300000000, 2)
+RAM, RES, SPM = 1, 2, 0xEFFFFFFF
+BAD_TEXT = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
+                      r"UndefinedBehaviorSanitizer|[Aa]ssertion|"
+                      r"code should not be reached|Segmentation fault")
+# a hint on how to fix the command line, in the series' messages
+HINT = re.compile(r"; (remove|move|put|give|use)\b|enable it with|"
+                  r"Use -machine help")
+
+
+def objs(*sizes, extra=""):
+    """-object memory-backend-ram,id=mI,size=S for each size"""
+    a = []
+    for i, s in enumerate(sizes):
+        a += ["-object", f"memory-backend-ram,id=m{i},size={s}{extra}"]
+    return a
+
+
+def numa(*opts):
+    a = []
+    for o in opts:
+        a += ["-numa", "node," + o]
+    return a
+
+
+class Case:
+    """@args: command line.  @error: regex the one error line must match.
+    @qmp: None, or (preconfig args, [set-numa-node argument dicts]) for
+    the QMP path; the last dict is the one that must fail if
+    @qmp_stage == "parse".  @retry: set-numa-node arguments that must
+    then succeed, and @e820 the table the machine must have afterwards."""
+
+    def __init__(self, name, args, error=None, generic=False, qmp=None,
+                 qmp_stage="parse", retry=None, e820=None, fix=None,
+                 allow=None, needs=None, skip=None, valid=False, check=None,
+                 qmp_error=None, known=None):
+        self.name, self.args, self.error = name, args, error
+        self.generic, self.qmp, self.qmp_stage = generic, qmp, qmp_stage
+        self.retry, self.e820, self.fix = retry, e820, fix
+        self.allow = allow          # regex of extra stderr lines allowed
+        self.needs, self.skip = needs, skip
+        self.valid, self.check = valid, check
+        self.known = known          # a reported bug this case still hits
+        # over QMP there is no "-numa node,...: " location prefix
+        self.qmp_error = qmp_error or (error and re.sub(r"^-numa node,\S*: ", "", error))
+
+
+# common building blocks
+Q35_3G = ["-M", "q35", "-m", "3G"] + objs(2 * G, G)
+Q35_3G_B2 = ["-M", "q35,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, G)
+E820_Q35_3G_B2 = [HT, (0, 2 * G, RAM), (4 * G, G, SPM)]
+MSG_REQUIRES = (r"-numa node,memmap-type requires memdev= on node %d; give "
+                r"the node its memory with -object "
+                r"memory-backend-ram,id=ID,size=SIZE and memdev=ID$")
+
+
+def below_msg(node, t, where, fix):
+    return (r"NUMA node %d has memmap-type=%s but its memory %s 4 GiB, where "
+            r"firmware needs normal memory; move it above 4 GiB with -machine "
+            r"max-ram-below-4g=%s$" % (node, t, where, re.escape(fix)))
+
+
+def zero_msg(node, t):
+    return (r"NUMA node %d has memmap-type=%s but its memory starts at address "
+            r"0, where firmware needs normal memory; put a node with normal "
+            r"memory before it$" % (node, t))
+
+
+def cgs_msg(node, t):
+    return (r"NUMA node %d has memmap-type=%s, which is not supported with "
+            r"confidential guests; remove memmap-type or -machine "
+            r"confidential-guest-support$" % (node, t))
+
+
+SEV = ["-object", "sev-guest,id=cgs0,reduced-phys-bits=1,cbitpos=47"]
+HMAT_LB = ["-numa", "hmat-lb,initiator=0,target=0,hierarchy=memory,"
+           "data-type=access-latency,latency=10",
+           "-numa", "hmat-lb,initiator=0,target=1,hierarchy=memory,"
+           "data-type=access-latency,latency=20"]
+
+
+def node_dict(nodeid, memdev=None, mtype=None, **kw):
+    d = {"type": "node", "nodeid": nodeid}
+    if memdev:
+        d["memdev"] = memdev
+    if mtype is not None:
+        d["memmap-type"] = mtype
+    d.update(kw)
+    return d
+
+
+CASES = [
+    # -- the option's value ------------------------------------------------
+    Case("value/unknown", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,memmap-type=spm-ish"),
+         r"-numa node,memdev=m1,memmap-type=spm-ish: Parameter 'memmap-type' "
+         r"does not accept value 'spm-ish'$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm-ish")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("value/wrong-case-SPM", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,memmap-type=SPM"),
+         r"Parameter 'memmap-type' does not accept value 'SPM'$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "SPM")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("value/empty", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,memmap-type="),
+         r"Parameter 'memmap-type' does not accept value ''$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("value/number", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,memmap-type=1"),
+         r"Parameter 'memmap-type' does not accept value '1'$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", 1)]),
+         qmp_error=r"^Invalid parameter type for 'memmap-type', expected: string$",
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("value/missing-short-form", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,memmap-type"),
+         r"Parameter 'memmap-type' does not accept value 'on'$", generic=True,
+         allow=r"warning: short-form boolean option 'memmap-type' deprecated|"
+               r"^Please use memmap-type=on instead$"),
+    # -- nodes without memdev ----------------------------------------------
+    Case("memdev/legacy-mem-pc-i440fx-5.0",
+         ["-M", "pc-i440fx-5.0", "-m", "4G"] + numa("mem=2G", "mem=2G,memmap-type=spm"),
+         MSG_REQUIRES % 1,
+         qmp=(["-M", "pc-i440fx-5.0", "-m", "4G"],
+              [node_dict(0, mem=2 * G), node_dict(1, None, "spm", mem=2 * G)])),
+    Case("memdev/legacy-mem-normal",
+         ["-M", "pc-i440fx-5.0", "-m", "1G"] + numa("mem=1G,memmap-type=normal"),
+         MSG_REQUIRES % 0),
+    Case("memdev/memoryless-spm", ["-M", "q35", "-m", "2G"] + objs(2 * G)
+         + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=spm"),
+         MSG_REQUIRES % 1,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, None, "spm")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("memdev/memoryless-normal-explicit", ["-M", "q35", "-m", "2G"] + objs(2 * G)
+         + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=normal"),
+         MSG_REQUIRES % 1,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, None, "normal")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("memdev/unknown-backend", Q35_3G_B2 + numa("memdev=m0", "memdev=nosuch,memmap-type=spm"),
+         r"memdev=nosuch is ambiguous$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "nosuch", "spm")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    # -- machines that do not lay out memory by node ------------------------
+    Case("machine/isapc", ["-M", "isapc", "-m", "32M"] + objs(32 * M) + numa("memdev=m0,memmap-type=normal"),
+         r"-numa node,memmap-type is not supported by machine type 'isapc'; "
+         r"remove memmap-type or use a machine type that supports it$",
+         qmp=(["-M", "isapc", "-m", "32M"] + objs(32 * M), [node_dict(0, "m0", "spm")])),
+    Case("machine/none", ["-M", "none"] + objs(32 * M) + numa("memdev=m0,memmap-type=spm"),
+         r"NUMA is not supported by this machine-type$", generic=True,
+         qmp=(["-M", "none"] + objs(32 * M), [node_dict(0, "m0", "spm")])),
+    Case("machine/microvm", ["-M", "microvm", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=normal"),
+         r"-numa node,memmap-type is not supported by machine type 'microvm'",
+         needs="microvm"),
+    Case("machine/xenfv", ["-M", "xenfv", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=normal"),
+         r"memmap-type is not supported", needs="xenfv"),
+    Case("accel/xen", ["-accel", "xen", "-M", "q35", "-m", "1G"] + objs(G)
+         + numa("memdev=m0,memmap-type=normal"),
+         r"-numa node,memmap-type is not supported with the Xen accelerator",
+         needs="accel:xen"),
+    # -- typed memory below 4 GiB -----------------------------------------
+    Case("below4g/node-0-spm", ["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G)
+         + numa("memdev=m0,memmap-type=spm", "memdev=m1"),
+         zero_msg(0, "spm"),
+         qmp=(["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G),
+              [node_dict(0, "m0", "spm"), node_dict(1, "m1")]), qmp_stage="machine"),
+    Case("below4g/node-0-reserved-pc", ["-M", "pc", "-m", "8G"] + objs(4 * G, 4 * G)
+         + numa("memdev=m0,memmap-type=reserved", "memdev=m1"),
+         zero_msg(0, "reserved")),
+    Case("below4g/memoryless-node-0-then-spm", ["-M", "q35", "-m", "2G"] + objs(G, G)
+         + numa("nodeid=0", "nodeid=1,memdev=m0,memmap-type=spm", "nodeid=2,memdev=m1"),
+         zero_msg(1, "spm")),
+    Case("below4g/spm-lies-below-pc", ["-M", "pc", "-m", "2G"] + objs(1536 * M, 512 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "lies below", "1536M"), fix="1536M",
+         qmp=(["-M", "pc", "-m", "2G"] + objs(1536 * M, 512 * M),
+              [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
+    Case("below4g/reserved-lies-below-q35", ["-M", "q35", "-m", "2G"] + objs(G, 512 * M, 512 * M)
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=reserved"),
+         below_msg(2, "reserved", "lies below", "1536M"), fix="1536M"),
+    Case("below4g/spm-crosses-q35", ["-M", "q35", "-m", "4G"] + objs(G, 3 * G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "crosses", "1G"), fix="1G",
+         qmp=(["-M", "q35", "-m", "4G"] + objs(G, 3 * G),
+              [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
+    Case("below4g/spm-crosses-pc-default-split", ["-M", "pc", "-m", "8G"] + objs(2 * G, 2 * G, 4 * G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
+         below_msg(1, "spm", "crosses", "2G"), fix="2G"),
+    Case("below4g/max-ram-below-4g-too-high", ["-M", "pc,max-ram-below-4g=3G", "-m", "4G"] + objs(2 * G, 2 * G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
+         below_msg(1, "reserved", "crosses", "2G"), fix="2G"),
+    Case("below4g/odd-offset-suggests-bytes", ["-M", "q35", "-m", "4194312K"]
+         + objs(G + 4096, 4194312 * K - G - 4096)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "crosses", str(G + 4096)), fix=str(G + 4096),
+         allow=r"warning: There is possibly poor performance"),
+    Case("below4g/odd-offset-suggests-M", ["-M", "pc", "-m", "4G"]
+         + objs(1000 * M, 4 * G - 1000 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "crosses", "1000M"), fix="1000M",
+         allow=r"warning: Large machine and max_ram_below_4g"),
+    Case("below4g/second-typed-node-below", ["-M", "pc,max-ram-below-4g=2G", "-m", "8G"]
+         + objs(G, G, 2 * G, 4 * G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2,memmap-type=spm", "memdev=m3"),
+         below_msg(1, "spm", "lies below", "1G"), fix="1G"),
+    Case("below4g/all-memory-below-4g", ["-M", "pc", "-m", "3G"] + objs(2 * G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "lies below", "2G"), fix="2G"),
+    # -- node ids ----------------------------------------------------------
+    Case("nodeid/duplicate", Q35_3G_B2 + numa("nodeid=0,memdev=m0", "nodeid=0,memdev=m1,memmap-type=spm"),
+         r"Duplicate NUMA nodeid: 0$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(0, "m1", "spm")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("nodeid/out-of-range", Q35_3G_B2 + numa("nodeid=0,memdev=m0", "nodeid=128,memdev=m1,memmap-type=spm"),
+         r"Max number of NUMA nodes reached: 128$", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(128, "m1", "spm")]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("nodeid/sparse", Q35_3G_B2 + numa("nodeid=0,memdev=m0", "nodeid=2,memdev=m1,memmap-type=spm"),
+         r"numa: Node ID missing: 1$", generic=True),
+    # -- other memory options ----------------------------------------------
+    Case("memory-backend/with-memmap-type", ["-M", "q35,memory-backend=m0", "-m", "3G"] + objs(3 * G)
+         + numa("memdev=m0,memmap-type=spm"),
+         r"'-machine memory-backend' and '-numa memdev' properties are "
+         r"mutually exclusive$", generic=True),
+    Case("memory-backend/with-other-node-typed", ["-M", "q35,memory-backend=r", "-m", "3G",
+                                                  "-object", "memory-backend-ram,id=r,size=3G"]
+         + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         r"'-machine memory-backend' and '-numa memdev' properties are "
+         r"mutually exclusive$", generic=True),
+    Case("memory/node-total-differs", ["-M", "q35,max-ram-below-4g=2G", "-m", "4G"] + objs(2 * G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         r"total memory for NUMA nodes \(0xc0000000\) should equal RAM size "
+         r"\(0x100000000\)$", generic=True),
+    Case("memory/max-ram-below-4g-above-4G", ["-M", "q35,max-ram-below-4g=5G", "-m", "3G"] + objs(2 * G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         r"Machine option 'max-ram-below-4g=5368709120' expects size less than "
+         r"or equal to 4G$", generic=True),
+    Case("memory/phys-bits-too-low-after-relocation",
+         ["-M", "q35", "-m", "1100G"] + objs(2 * G, 8 * G, 1090 * G, extra=",reserve=off")
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=spm"),
+         # 1 TiB + 1098 GiB of high RAM, rounded, + the 32 GiB PCI hole - 1
+         r"Address space limit 0xffffffffff < 0x21a7fffffff phys-bits too low \(40\)$",
+         generic=True),
+    # -- confidential guests and IGVM --------------------------------------
+    Case("cgs/sev-guest-spm", ["-M", "q35,max-ram-below-4g=2G,confidential-guest-support=cgs0",
+                               "-m", "3G"] + SEV + objs(2 * G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         cgs_msg(1, "spm"), needs="sev-guest",
+         qmp=(["-M", "q35,max-ram-below-4g=2G,confidential-guest-support=cgs0",
+               "-m", "3G"] + SEV + objs(2 * G, G),
+              [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
+    Case("cgs/sev-guest-reserved-pc", ["-M", "pc,max-ram-below-4g=2G,confidential-guest-support=cgs0",
+                                       "-m", "4G"] + SEV + objs(2 * G, G, G)
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=reserved"),
+         cgs_msg(2, "reserved"), needs="sev-guest"),
+    Case("cgs/sev-guest-spm-below-4g", ["-M", "q35,confidential-guest-support=cgs0",
+                                        "-m", "2G"] + SEV + objs(G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         cgs_msg(1, "spm"), needs="sev-guest"),
+    Case("cgs/sev-snp-guest", ["-M", "q35,max-ram-below-4g=2G,confidential-guest-support=cgs0",
+                               "-m", "3G", "-object",
+                               "sev-snp-guest,id=cgs0,reduced-phys-bits=1,cbitpos=47"]
+         + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         cgs_msg(1, "spm"), needs="sev-snp-guest", skip=r"KVM required"),
+    Case("cgs/tdx-guest", ["-M", "q35,max-ram-below-4g=2G,confidential-guest-support=cgs0",
+                           "-m", "3G", "-object", "tdx-guest,id=cgs0"]
+         + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
+         cgs_msg(1, "reserved"), needs="tdx-guest", skip=r"KVM required"),
+    Case("igvm/spm", ["-M", "q35,max-ram-below-4g=2G,igvm-cfg=igvm0", "-m", "3G",
+                      "-object", "igvm-cfg,id=igvm0,file=/nonexistent.igvm"]
+         + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         r"NUMA node 1 has memmap-type=spm, which is not supported with "
+         r"-machine igvm-cfg; remove memmap-type=spm or igvm-cfg$", needs="igvm-cfg"),
+    # -- HMAT --------------------------------------------------------------
+    Case("hmat/initiator-without-hmat", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,initiator=0,memmap-type=spm"),
+         r"ACPI Heterogeneous Memory Attribute Table \(HMAT\) is disabled, "
+         r"enable it with -machine hmat=on", generic=True,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm", initiator=0)]),
+         retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
+    Case("hmat/initiator-out-of-range", ["-M", "q35,hmat=on", "-m", "2G"] + objs(2 * G, G)
+         + numa("memdev=m0,cpus=0", "memdev=m1,initiator=200,memmap-type=spm"),
+         r"The initiator id 200 expects an integer between 0 and 127$", generic=True,
+         qmp=(["-M", "q35,hmat=on", "-m", "2G"] + objs(2 * G, G),
+              [node_dict(0, "m0", cpus=[0]), node_dict(1, "m1", "spm", initiator=200)]),
+         known="parse_numa_node() reports an out-of-range initiator with "
+               "error_report() and returns without setting errp: the spm node "
+               "is dropped silently and the VM starts without it (QMP "
+               "set-numa-node even returns success)"),
+    Case("hmat/spm-below-4g", ["-M", "q35,hmat=on", "-m", "2G"] + objs(G, G)
+         + numa("memdev=m0,cpus=0", "memdev=m1,initiator=0,memmap-type=spm") + HMAT_LB,
+         below_msg(1, "spm", "lies below", "1G"), fix="1G"),
+    Case("hmat/valid-spm-above-4g", ["-M", "q35,hmat=on,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, G)
+         + numa("memdev=m0,cpus=0", "memdev=m1,initiator=0,memmap-type=spm") + HMAT_LB,
+         valid=True, e820=E820_Q35_3G_B2, check="hmat"),
+    # -- memory hotplug ----------------------------------------------------
+    Case("hotplug/spm-below-4g-with-slots", ["-M", "pc", "-m", "3G,slots=2,maxmem=8G"] + objs(2 * G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         below_msg(1, "spm", "lies below", "2G"), fix="2G"),
+    Case("hotplug/too-many-slots", ["-M", "q35,max-ram-below-4g=2G", "-m", "3G,slots=300,maxmem=8G"]
+         + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         r"unsupported amount of memory slots: 300$", generic=True),
+    Case("hotplug/valid-dimm-in-spm-node", ["-M", "pc,max-ram-below-4g=2G", "-m", "3G,slots=2,maxmem=8G"]
+         + objs(2 * G, G) + ["-object", "memory-backend-ram,id=d0,size=1G"]
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm")
+         + ["-device", "pc-dimm,id=dimm0,memdev=d0,node=1"],
+         valid=True, e820=E820_Q35_3G_B2, check="dimm"),
+    # -- valid neighbours --------------------------------------------------
+    Case("valid/repeated-key-last-wins", Q35_3G + numa("memdev=m0", "memdev=m1,memmap-type=spm,memmap-type=reserved"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, G, RES)]),
+    Case("valid/amd-relocation-1TiB", ["-M", "q35", "-cpu", "EPYC,phys-bits=48", "-m", "1100G"]
+         + objs(2 * G, 8 * G, 1090 * G, extra=",reserve=off")
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=spm"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (T, 8 * G, RAM), (T + 8 * G, 1090 * G, SPM)]),
+    Case("valid/adjacent-typed-nodes-not-merged", ["-M", "pc,max-ram-below-4g=2G", "-m", "6G",
+                                                   "-cpu", "Skylake-Client"] + objs(2 * G, G, G, G, G)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2,memmap-type=spm",
+                "memdev=m3,memmap-type=reserved", "memdev=m4"),
+         valid=True, e820=[(0, 2 * G, RAM), (4 * G, G, SPM), (5 * G, G, SPM),
+                           (6 * G, G, RES), (7 * G, G, RAM)]),
+    Case("valid/explicit-normal-and-memoryless", ["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G)
+         + numa("nodeid=0,memdev=m0,memmap-type=normal", "nodeid=1", "nodeid=2,memdev=m1,memmap-type=reserved"),
+         valid=True, e820=[HT, (0, G, RAM), (4 * G, G, RES)]),
+    Case("valid/one-byte-normal-node-between-typed",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, 512 * M, 1, 512 * M - 1)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2", "memdev=m3,memmap-type=spm"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, 512 * M, SPM),
+                           (4 * G + 512 * M, 1, RAM), (4 * G + 512 * M + 1, 512 * M - 1, SPM)],
+         known="a one-byte e820 RAM entry trips assert(end > start) in "
+               "smbios_build_type_19_table() (SIGABRT); pre-existing in QEMU "
+               "(-M q35,max-ram-below-4g=2147483647 -m 2G), reachable here "
+               "through a one-byte normal node between typed nodes"),
+    Case("valid/preconfig-qmp", ["--preconfig"] + Q35_3G_B2, valid=True, e820=E820_Q35_3G_B2,
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="valid"),
+]
+
+
+class Result(Exception):
+    pass
+
+
+class _QtestIO:
+    """buffered reads on the qtest socket (qemulib reads one byte a recv)"""
+
+    def __init__(self, sock):
+        self.sock, self.reader = sock, sock.makefile("rb")
+
+    def write(self, data):
+        self.sock.sendall(data)
+        return len(data)
+
+    def readline(self):
+        return self.reader.readline()
+
+
+def start(qemu, args, timeout):
+    vm = Qemu(qemu, ["-qtest-log", "/dev/null"] + args, timeout=timeout)
+    try:
+        vm.start()
+    except Exception as e:
+        vm.stop()
+        raise Result(f"did not start (status {vm.returncode}): "
+                     f"{vm.stderr.strip()[-500:] or e}")
+    if getattr(vm, "qt", None) is not None:
+        vm.qtf = _QtestIO(vm.qt)
+    return vm
+
+
+def check_stderr(err, rc, case, prefix=True):
+    """the one-line error contract; returns the error line"""
+    if BAD_TEXT.search(err):
+        raise Result(f"crash/sanitizer text on stderr: {err.strip()[-500:]}")
+    if rc != 1:
+        raise Result(f"exit status {rc} (expected 1): {err.strip()[-500:]}")
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    extra = [ln for ln in lines if case.allow and re.search(case.allow, ln)]
+    errs = [ln for ln in lines if ln not in extra]
+    if len(errs) != 1:
+        raise Result(f"{len(errs)} error lines on stderr (expected 1): {err.strip()[-500:]}")
+    line = errs[0]
+    if not re.search(case.error, line):
+        raise Result(f"message /{case.error}/ not found in: {line}")
+    if prefix and not line.startswith("qemu-system-x86_64: "):
+        raise Result(f"message without the program name: {line}")
+    if "memmap-type" not in line and not case.generic:
+        raise Result(f"message does not name memmap-type: {line}")
+    if not case.generic and not HINT.search(line):
+        raise Result(f"message says nothing on how to fix it: {line}")
+    return line
+
+
+def check_e820(vm, expected):
+    got = [tuple(e) for e in vm.e820()]
+    if got != expected:
+        raise Result("e820 %s, expected %s" % (
+            " ".join("[%#x+%#x %#x]" % e for e in got),
+            " ".join("[%#x+%#x %#x]" % e for e in expected)))
+    return got
+
+
+def run_cli(qemu, case, timeout):
+    rc, err = Qemu.run(qemu, case.args, timeout=timeout)
+    line = check_stderr(err, rc, case)
+    notes = []
+    if case.fix is not None:
+        # apply the suggested value; the configuration must then start
+        args = list(case.args)
+        i = args.index("-M")
+        opts = [o for o in args[i + 1].split(",") if not o.startswith("max-ram-below-4g=")]
+        args[i + 1] = ",".join(opts + [f"max-ram-below-4g={case.fix}"])
+        vm = start(qemu, args, timeout)
+        try:
+            got = [tuple(e) for e in vm.e820()]
+        finally:
+            vm.stop()
+        typed = [e for e in got if e[2] in (SPM, RES) and e != HT]
+        if not typed or min(e[0] for e in typed) < 4 * G:
+            raise Result(f"after applying max-ram-below-4g={case.fix}: e820 {got}")
+        notes.append(f"fix max-ram-below-4g={case.fix} starts")
+    return line, notes
+
+
+def run_qmp(qemu, case, timeout):
+    pre, cmds = case.qmp
+    vm = start(qemu, ["--preconfig"] + pre, timeout)
+    try:
+        last = len(cmds) - 1 if case.qmp_stage == "parse" else len(cmds)
+        for c in cmds[:last]:
+            r = vm.qmp_raw("set-numa-node", **c)
+            if "error" in r:
+                raise Result(f"QMP set-numa-node {c}: {r['error']['desc']}")
+        if case.qmp_stage == "parse":
+            r = vm.qmp_raw("set-numa-node", **cmds[-1])
+            if "error" not in r:
+                raise Result(f"QMP set-numa-node {cmds[-1]} succeeded")
+            desc = r["error"]["desc"]
+            if not re.search(case.qmp_error, desc):
+                raise Result(f"QMP error /{case.qmp_error}/ not found in: {desc}")
+            if vm.proc.poll() is not None:
+                raise Result("QEMU exited after a failed set-numa-node")
+            if case.retry is None:
+                return f"QMP error: {desc}"
+            r = vm.qmp_raw("set-numa-node", **case.retry)
+            if "error" in r:
+                raise Result(f"retry after the error failed (node left half-configured?): "
+                             f"{r['error']['desc']}")
+            vm.qmp("x-exit-preconfig")
+            check_e820(vm, case.e820)
+            return f"QMP error, retry starts: {desc}"
+        if case.qmp_stage == "valid":
+            vm.qmp("x-exit-preconfig")
+            check_e820(vm, case.e820)
+            return "starts"
+        # the error comes when the machine is built
+        try:
+            r = vm.qmp_raw("x-exit-preconfig")
+        except Exception:
+            r = None
+        if r is not None and "error" in r:
+            raise Result(f"x-exit-preconfig: QMP error {r['error']['desc']}, "
+                         f"expected exit status 1")
+        try:
+            vm.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Result("QEMU still running after x-exit-preconfig")
+    finally:
+        vm.stop()
+    line = check_stderr(vm.stderr, vm.returncode, case, prefix=False)
+    return f"x-exit-preconfig: exit 1: {line}"
+
+
+def run_valid(qemu, case, timeout):
+    if case.qmp_stage == "valid" and case.qmp:
+        return run_qmp(qemu, case, timeout)
+    vm = start(qemu, case.args, timeout)
+    notes = []
+    try:
+        got = check_e820(vm, case.e820)
+        if case.check == "hmat":
+            tables = vm.fw_cfg_file("etc/acpi/tables")
+            if b"HMAT" not in tables or b"SRAT" not in tables:
+                raise Result("no HMAT/SRAT in etc/acpi/tables")
+            notes.append("HMAT and SRAT present")
+        if case.check == "dimm":
+            devs = vm.qmp("query-memory-devices")
+            d = devs[0]["data"]
+            lo, hi = d["addr"], d["addr"] + d["size"]
+            if d["node"] != 1 or any(a < hi and lo < a + n for a, n, _ in got):
+                raise Result(f"DIMM {d} overlaps the e820 table or is not on node 1")
+            info = vm.hmp("info numa")
+            if "node 1 plugged: 1024 MB" not in info:
+                raise Result(f"info numa: {info}")
+            notes.append(f"DIMM at {lo:#x} on node 1, outside e820")
+    finally:
+        vm.stop()
+    if BAD_TEXT.search(vm.stderr) or vm.returncode != 0:
+        raise Result(f"status {vm.returncode}: {vm.stderr.strip()[-500:]}")
+    return "starts, e820 as expected" + (": " + ", ".join(notes) if notes else "")
+
+
+def available(qemu):
+    out = subprocess.run([qemu, "-machine", "help"], capture_output=True, text=True).stdout
+    machines = {ln.split()[0] for ln in out.splitlines()[1:] if ln.strip()}
+    accels = subprocess.run([qemu, "-accel", "help"], capture_output=True, text=True).stdout.split()
+    objects = subprocess.run([qemu, "-object", "help"], capture_output=True, text=True).stdout.split()
+    return machines, set(accels), set(objects)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--qemu", default=os.environ.get("QEMU_PATCHED", DEFAULT_QEMU))
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--timeout", type=int, default=60)
+    o = ap.parse_args()
+    passed = failed = skipped = 0
+    t0 = time.time()
+    if not os.access(o.qemu, os.X_OK):
+        print(f"SKIP error-matrix: no QEMU binary at {o.qemu}")
+        print(f"error-matrix: 0 passed, 0 failed, {len(CASES)} skipped")
+        return 0
+    machines, accels, objects = available(o.qemu)
+    print(f"error-matrix: {o.qemu}")
+
+    strict = bool(os.environ.get("ERROR_MATRIX_STRICT"))
+
+    def report(kind, name, detail, case=None):
+        nonlocal passed, failed, skipped
+        if kind == "FAIL" and case is not None and case.known and not strict:
+            kind, detail = "SKIP", (f"KNOWN BUG (reported; ERROR_MATRIX_STRICT=1 "
+                                    f"makes it a failure): {case.known}: {detail}")
+        elif kind == "PASS" and case is not None and case.known:
+            detail = f"{detail} (listed as known bug: fixed? remove 'known')"
+        detail = " | ".join(ln for ln in (detail or "").splitlines() if ln.strip())
+        print(f"{kind} {name}" + (f": {detail}" if detail else ""), flush=True)
+        if kind == "PASS":
+            passed += 1
+        elif kind == "FAIL":
+            failed += 1
+        else:
+            skipped += 1
+
+    for case in CASES:
+        if o.only and o.only not in case.name:
+            continue
+        name = case.name
+        if case.needs:
+            need = case.needs
+            if need == "microvm" and need not in machines:
+                # not built: the generic refusal, still one clean line
+                try:
+                    rc, err = Qemu.run(o.qemu, case.args, timeout=o.timeout)
+                    c = Case(name, case.args, r'unsupported machine type: "microvm"',
+                             generic=True, allow=r"^Use -machine help to list supported machines$")
+                    check_stderr(err, rc, c)
+                    report("PASS", name + " [cli]", "microvm not built: generic refusal")
+                except Result as e:
+                    report("FAIL", name + " [cli]", str(e))
+                continue
+            if need.startswith("accel:"):
+                if need[6:] not in accels:
+                    report("SKIP", name, f"accelerator {need[6:]} not built into this QEMU")
+                    continue
+            elif need in ("xenfv",) and need not in machines:
+                report("SKIP", name, "machine xenfv not built into this QEMU (needs Xen)")
+                continue
+            elif need not in machines and need not in objects and need not in ("microvm",):
+                report("SKIP", name, f"object type {need} not built into this QEMU")
+                continue
+        if case.skip:
+            rc, err = Qemu.run(o.qemu, case.args, timeout=o.timeout)
+            if re.search(case.skip, err) and rc == 1 and not BAD_TEXT.search(err):
+                report("SKIP", name, f"cannot reach the memmap-type check without KVM: "
+                       f"{err.strip()}")
+                continue
+        if case.valid:
+            try:
+                report("PASS", name + (" [qmp]" if case.qmp else " [cli]"),
+                       run_valid(o.qemu, case, o.timeout), case)
+            except Result as e:
+                report("FAIL", name, str(e), case)
+            continue
+        try:
+            line, notes = run_cli(o.qemu, case, o.timeout)
+            report("PASS", name + " [cli]", ("generic QEMU message: " if case.generic else "")
+                   + line.split(": ", 1)[-1][:150] + ("; " + "; ".join(notes) if notes else ""),
+                   case)
+        except Result as e:
+            report("FAIL", name + " [cli]", str(e), case)
+        if case.qmp:
+            try:
+                report("PASS", name + " [qmp]", run_qmp(o.qemu, case, o.timeout)[:160], case)
+            except Result as e:
+                report("FAIL", name + " [qmp]", str(e), case)
+    print(f"error-matrix: {time.time() - t0:.1f} s")
+    print(f"error-matrix: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
