@@ -6,7 +6,7 @@ set -euo pipefail
 src=$CACHE/demo/src; build=$CACHE/demo/build
 "$ROOT/scripts/deps.sh"
 say "demo: applying the series to the pristine QEMU 10.2.2"
-"$ROOT/scripts/apply.sh" "$src" --force
+"$ROOT/scripts/apply.sh" "$src"
 say "demo: building qemu-system-x86_64 (a few minutes the first time; ccache makes it quick later)"
 "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64
 QEMU=$build/qemu-system-x86_64 exec "$ROOT/scripts/guest-run.sh" --demo
