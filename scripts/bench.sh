@@ -64,24 +64,6 @@ bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
 skp() { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
 steps=()
 
-# snapshot NAME SRC: copy SRC and its qemu-bundle/ to $SCRATCH/NAME;
-# prints the copy's path, or nothing when SRC does not run
-snapshot() {
-    local name=$1 src=$2 dst=$SCRATCH/$1 tmp
-    [ -x "$src" ] || return 0
-    mkdir -p "$SCRATCH"
-    tmp=$(mktemp -d "$SCRATCH/.$name.XXXXXX")
-    cp -a "$src" "$tmp/"
-    [ -d "$(dirname "$src")/qemu-bundle" ] && cp -a "$(dirname "$src")/qemu-bundle" "$tmp/"
-    if ! "$tmp/qemu-system-x86_64" -version >/dev/null 2>&1; then
-        rm -rf "$tmp"
-        return 0
-    fi
-    rm -rf "$dst"
-    mv "$tmp" "$dst"
-    printf '%s\n' "$dst/qemu-system-x86_64"
-}
-
 # binmeta PATH SRC: JSON object describing a binary
 binmeta() {
     printf '{"path": "%s", "source": "%s", "version": "%s", "sha256": "%s"}' \
@@ -107,8 +89,8 @@ step() {
 
 t_start=$(date +%s)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-patched=$(snapshot patched "$PATCHED_SRC")
-base=$(snapshot base "$BASE_SRC")
+patched=$(snapshot_qemu "$SCRATCH" patched "$PATCHED_SRC")
+base=$(snapshot_qemu "$SCRATCH" base "$BASE_SRC")
 if [ -z "$patched" ]; then
     bad "no working patched QEMU at $PATCHED_SRC (make check builds it; or set BENCH_PATCHED=)"
     echo "$( [ $mode = smoke ] && echo bench-smoke || echo bench ): $pass passed, $fail failed, $skip skipped"

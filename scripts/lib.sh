@@ -30,3 +30,22 @@ series_hash() {
     { cat "$pq/series"; grep -v '^\s*\(#\|$\)' "$pq/series" |
         while read -r p; do cat "$pq/$p"; done; } | sha256sum | cut -c1-16
 }
+
+# snapshot_qemu DIR NAME SRC: copy the binary SRC and its qemu-bundle/
+# (its firmware) to DIR/NAME, so that a rebuild of SRC does not disturb
+# a long run; prints the copy's path, or nothing when SRC does not run
+snapshot_qemu() {
+    local dir=$1 name=$2 src=$3 dst=$1/$2 tmp
+    [ -x "$src" ] || return 0
+    mkdir -p "$dir"
+    tmp=$(mktemp -d "$dir/.$name.XXXXXX")
+    cp -a "$src" "$tmp/"
+    [ ! -d "$(dirname "$src")/qemu-bundle" ] || cp -a "$(dirname "$src")/qemu-bundle" "$tmp/"
+    if ! "$tmp/qemu-system-x86_64" -version >/dev/null 2>&1; then
+        rm -rf "$tmp"
+        return 0
+    fi
+    rm -rf "$dst"
+    mv "$tmp" "$dst"
+    printf '%s\n' "$dst/qemu-system-x86_64"
+}

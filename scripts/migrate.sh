@@ -22,29 +22,13 @@ PATCHED_SRC=${MIGRATE_PATCHED:-$CACHE/check/build/qemu-system-x86_64}
 BASE_SRC=${MIGRATE_BASE:-$CACHE/check/base/build/qemu-system-x86_64}
 SCRATCH=$CACHE/migrate-scratch
 
-# snapshot NAME SRC: SRC and its qemu-bundle/ copied to $SCRATCH/NAME;
-# prints the copy's path, or nothing when SRC does not run
-snapshot() {
-    local name=$1 src=$2 dst=$SCRATCH/$1 tmp
-    [ -x "$src" ] || return 0
-    mkdir -p "$SCRATCH"
-    tmp=$(mktemp -d "$SCRATCH/.$name.XXXXXX")
-    cp -a "$src" "$tmp/"
-    [ -d "$(dirname "$src")/qemu-bundle" ] && cp -a "$(dirname "$src")/qemu-bundle" "$tmp/"
-    if ! "$tmp/qemu-system-x86_64" -version >/dev/null 2>&1; then
-        rm -rf "$tmp"; return 0
-    fi
-    rm -rf "$dst"; mv "$tmp" "$dst"
-    printf '%s\n' "$dst/qemu-system-x86_64"
-}
-
-patched=$(snapshot patched "$PATCHED_SRC")
+patched=$(snapshot_qemu "$SCRATCH" patched "$PATCHED_SRC")
 if [ -z "$patched" ]; then
     echo "SKIP: no working patched QEMU at $PATCHED_SRC (make check builds it; or set MIGRATE_PATCHED=)"
     echo "migrate: 0 passed, 0 failed, 5 skipped"
     exit 0
 fi
-base=$(snapshot base "$BASE_SRC")
+base=$(snapshot_qemu "$SCRATCH" base "$BASE_SRC")
 base_args=()
 [ -n "$base" ] && base_args=(--base "$base")
 if ! "$ROOT/scripts/guest-assets.sh" 2>"$LOGS/migrate-assets.log"; then

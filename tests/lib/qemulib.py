@@ -28,6 +28,21 @@ class QemuError(Exception):
     """QEMU did not start, or a QMP command failed."""
 
 
+class _LineIO:
+    """Buffered line reads from a socket (one recv() per byte would make
+    a b64read of the ACPI tables slow); writes go out at once."""
+
+    def __init__(self, sock):
+        self.sock, self.reader = sock, sock.makefile("rb")
+
+    def write(self, data):
+        self.sock.sendall(data)
+        return len(data)
+
+    def readline(self):
+        return self.reader.readline()
+
+
 class Qemu:
     def __init__(self, binary, args, accel="qtest", timeout=60, env=None):
         self.binary, self.args, self.accel = binary, list(args), accel
@@ -58,7 +73,7 @@ class Qemu:
                "-nodefaults", "-chardev", f"socket,path={qmp_path},id=qmp0",
                "-mon", "chardev=qmp0,mode=control"]
         if self.accel == "qtest":
-            cmd += ["-qtest", f"unix:{qt_path}"]
+            cmd += ["-qtest", f"unix:{qt_path}", "-qtest-log", "/dev/null"]
         cmd += self.args
         self.cmd = cmd
         self.errfile = tempfile.TemporaryFile()
@@ -69,7 +84,7 @@ class Qemu:
             if self.accel == "qtest":
                 self.qt, _ = listeners[1].accept()
                 self.qt.settimeout(self.timeout)
-                self.qtf = self.qt.makefile("rwb", buffering=0)
+                self.qtf = _LineIO(self.qt)
             self.qmp_sock, _ = listeners[0].accept()
         except (socket.timeout, OSError) as e:
             self.stop()
@@ -78,7 +93,7 @@ class Qemu:
             for s in listeners:
                 s.close()
         self.qmp_sock.settimeout(self.timeout)
-        self.qmpf = self.qmp_sock.makefile("rwb", buffering=0)
+        self.qmpf = _LineIO(self.qmp_sock)
         self._qmp_read()                       # greeting
         self.qmp("qmp_capabilities")
 

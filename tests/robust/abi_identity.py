@@ -248,24 +248,9 @@ def fmt_mem(ents):
     return " ".join(f"[n{n} {base:#x}+{ln:#x}]" for n, base, ln in ents)
 
 
-class _QtestIO:
-    """buffered reads on the qtest socket (qemulib reads one byte per
-    recv(), which makes a b64read of the ACPI tables slow)"""
-
-    def __init__(self, sock):
-        self.sock, self.reader = sock, sock.makefile("rb")
-
-    def write(self, data):
-        self.sock.sendall(data)
-        return len(data)
-
-    def readline(self):
-        return self.reader.readline()
-
-
 def read_files(binary, args, timeout):
     """{name: bytes} of the compared fw_cfg files, plus the file list"""
-    vm = Qemu(binary, ["-qtest-log", "/dev/null"] + args, timeout=timeout)
+    vm = Qemu(binary, args, timeout=timeout)
     try:
         vm.start()
     except Exception as e:
@@ -273,8 +258,6 @@ def read_files(binary, args, timeout):
         raise RuntimeError(f"did not start (status {vm.returncode}): "
                            f"{vm.stderr.strip()[-400:] or e}")
     try:
-        if getattr(vm, "qt", None) is not None:
-            vm.qtf = _QtestIO(vm.qt)
         names = sorted(vm.fw_cfg_files())
         out = {"(fw_cfg file list)": "\n".join(names).encode()}
         for n in names:

@@ -402,30 +402,14 @@ class Result(Exception):
     pass
 
 
-class _QtestIO:
-    """buffered reads on the qtest socket (qemulib reads one byte a recv)"""
-
-    def __init__(self, sock):
-        self.sock, self.reader = sock, sock.makefile("rb")
-
-    def write(self, data):
-        self.sock.sendall(data)
-        return len(data)
-
-    def readline(self):
-        return self.reader.readline()
-
-
 def start(qemu, args, timeout):
-    vm = Qemu(qemu, ["-qtest-log", "/dev/null"] + args, timeout=timeout)
+    vm = Qemu(qemu, args, timeout=timeout)
     try:
         vm.start()
     except Exception as e:
         vm.stop()
         raise Result(f"did not start (status {vm.returncode}): "
                      f"{vm.stderr.strip()[-500:] or e}")
-    if getattr(vm, "qt", None) is not None:
-        vm.qtf = _QtestIO(vm.qt)
     return vm
 
 

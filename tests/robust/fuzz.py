@@ -574,27 +574,6 @@ def srat_memory(tables):
     return out
 
 
-class _QtestIO:
-    """Buffered reads for the qtest socket.  qemulib reads it unbuffered,
-    one recv() per byte, which makes a b64read of the ACPI tables take a
-    second; writes go straight to the socket as before."""
-
-    def __init__(self, sock):
-        self.sock, self.reader = sock, sock.makefile("rb")
-
-    def write(self, data):
-        self.sock.sendall(data)
-        return len(data)
-
-    def readline(self):
-        return self.reader.readline()
-
-
-def fast_qtest(vm):
-    if getattr(vm, "qt", None) is not None and hasattr(vm, "qtf"):
-        vm.qtf = _QtestIO(vm.qt)
-
-
 def smbios_type19(blob):
     """[(start, end)] of the SMBIOS type 19 structures, in table order:
     KiB units from the 32-bit fields, or bytes from the extended ones"""
@@ -645,7 +624,7 @@ def error_lines(stderr):
 def run_late(qemu, args, timeout):
     """A configuration refused only once the machine is built: after the
     point where Qemu.run's -kernel file would be looked for."""
-    vm = Qemu(qemu, ["-qtest-log", "/dev/null", "-S"] + args, timeout=timeout)
+    vm = Qemu(qemu, ["-S"] + args, timeout=timeout)
     try:
         vm.start()
     except Exception:
@@ -693,7 +672,7 @@ def run_one(qemu, cfg, timeout):
                 STATS["fix followed"] = STATS.get("fix followed", 0) + 1
                 STATS[f"fix followed: {k2}"] = STATS.get(f"fix followed: {k2}", 0) + 1
         return "refused", v.reason
-    vm = Qemu(qemu, ["-qtest-log", "/dev/null"] + args, timeout=timeout)
+    vm = Qemu(qemu, args, timeout=timeout)
     try:
         vm.start()
     except Exception as e:
@@ -703,7 +682,6 @@ def run_one(qemu, cfg, timeout):
             return "mismatch", f"crash or sanitizer report (status {vm.returncode}): {err[-600:]}"
         return "mismatch", (f"oracle: starts; QEMU: status {vm.returncode}: "
                             f"{err[-600:] or repr(e)}")
-    fast_qtest(vm)
     try:
         got = vm.e820()
         files = vm.fw_cfg_files()
