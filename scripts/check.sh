@@ -247,7 +247,7 @@ suite() {
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + k))
     [ "$f" = 0 ] || failed+=("$name: $f failed (log: $log)")
     [ "$k" = 0 ] || skipped+=("$name: $k skipped (log: $log)")
-    grep -E '^(FAIL|SKIP)' "$log" | head -10 | sed 's/^/    /'
+    { grep -E '^ *(FAIL|SKIP)' "$log" || true; } | head -10 | sed 's/^/    /'
     printf '  %s  %s\n' "$([ "$f" = 0 ] && echo DONE || echo FAIL)" "$line"
 }
 if [ "$n" -gt 0 ]; then
