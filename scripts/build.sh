@@ -1,5 +1,6 @@
 #!/bin/bash
-# Configure (once) and build qemu-system-x86_64 from a QEMU source tree.
+# Configure (once) and build qemu-system-x86_64 (and, on request,
+# qemu-system-i386) from a QEMU source tree.
 #   scripts/build.sh SRC BUILD [ninja targets...]
 # Local build fixes for the DFSG tarball (not part of the series):
 #  - pc-bios/meson.build unpacks edk2-*.fd.bz2 blobs that Debian strips
@@ -33,7 +34,7 @@ for f in $(sed -n "s/^ *'\(edk2-[a-z0-9_-]*\.fd\)',\$/\1/p" "$src/pc-bios/meson.
     grep -qxF "/pc-bios/$f.bz2" "$excl" 2>/dev/null || echo "/pc-bios/$f.bz2" >>"$excl"
 done
 
-conf=(--python="$CACHE/venv/bin/python3" --cc="ccache cc" --cxx="ccache c++" --target-list=x86_64-softmmu
+conf=(--python="$CACHE/venv/bin/python3" --cc="ccache cc" --cxx="ccache c++" --target-list=x86_64-softmmu,i386-softmmu --enable-fdt=system
       --disable-download --disable-install-blobs --disable-docs
       --disable-guest-agent ${CONFIGURE_EXTRA:-})
 if [ ! -e "$build/build.ninja" ] || [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${conf[*]}" ]; then

@@ -5,11 +5,12 @@
 #     git am; exporting the applied tree reproduces patches/qemu/;
 #     scripts/checkpatch.pl reports 0 errors and 0 warnings per patch;
 #     every patch carries the project identity and a Signed-off-by;
-#  2. bisectability: qemu-system-x86_64 builds at every prefix;
-#  3. QEMU's qtest-x86_64 suite on the unpatched base and on the whole
-#     series in the same environment: a test that fails on both is a
-#     known environment failure (counted as skipped, listed by name);
-#     a test that fails only with the series fails the run.
+#  2. bisectability: qemu-system-x86_64 and qemu-system-i386 build at
+#     every prefix;
+#  3. QEMU's qtest-x86_64 and qtest-i386 suites on the unpatched base
+#     and on the whole series in the same environment: a test that fails
+#     on both is a known environment failure (counted as skipped, listed
+#     by name); a test that fails only with the series fails the run.
 # Results of steps 2 and 3 are cached by the exact inputs (source tree
 # ids, scripts, lock file) and reported as "(cached)"; FORCE=1 reruns.
 set -euo pipefail
@@ -109,14 +110,14 @@ for i in "${!commits[@]}"; do
     label="builds with patches 1-$((i + 1)) of $n: $(git -C "$src" log -1 --format=%s "$c")"
     if [ -e "$stamp" ] && [ -z "${FORCE:-}" ]; then ok "$label (cached)"; continue; fi
     git -C "$src" checkout -q --detach "$c"
-    if "$S/build.sh" "$src" "$build" qemu-system-x86_64; then
+    if "$S/build.sh" "$src" "$build" qemu-system-x86_64 qemu-system-i386; then
         touch "$stamp"; ok "$label"
     else
         bad "$label"
     fi
 done
 
-# qtest-x86_64 on base and on the series
+# qtest-x86_64 and qtest-i386 on base and on the series
 run_suite() { # REV LABEL SRC BUILD; sets $res (results file) and $cached
     local rev=$1 label=$2 tsrc=$3 tbuild=$4 k f
     k=$(key "$(tree_of "$rev")" qtest)
@@ -126,7 +127,7 @@ run_suite() { # REV LABEL SRC BUILD; sets $res (results file) and $cached
         cached=" (cached)"
     else
         git -C "$tsrc" checkout -q --detach "$rev"
-        "$S/build.sh" "$tsrc" "$tbuild" qemu-system-x86_64 >&2
+        "$S/build.sh" "$tsrc" "$tbuild" qemu-system-x86_64 qemu-system-i386 >&2
         "$S/qtest.sh" "$tbuild" "$f.new" "$label" >&2
         mv "$f.new" "$f"
         cached=""
@@ -150,29 +151,30 @@ git -C "$src" checkout -q --detach am/series
 # TCG, with /dev/kvm hidden in a private mount namespace: the new
 # memmap-type cases against their expected tables, and the existing
 # NUMA cases, whose SRAT the series must not change.
-btt_cases=(/x86_64/acpi/piix4/numamem /x86_64/acpi/q35/numamem
-           /x86_64/acpi/piix4/memhp /x86_64/acpi/q35/memhp
-           /x86_64/acpi/q35/acpihmat /x86_64/acpi/piix4/acpihmat
-           /x86_64/acpi/q35/acpihmat-noinitiator /x86_64/acpi/q35/acpihmat-genericx)
-[ "$n" -gt 0 ] && btt_cases+=(/x86_64/acpi/q35/memmap-spm /x86_64/acpi/piix4/memmap-reserved)
-btt_key=$(key "$(tree_of am/series)" btt "${btt_cases[@]}")
-if [ -e "$results/btt-$btt_key" ] && [ -z "${FORCE:-}" ]; then
-    ok "bios-tables-test under TCG: ${btt_cases[*]} (cached)"
-elif ! unshare -m true 2>/dev/null; then
-    skp "bios-tables-test under TCG: needs root for a private mount namespace"
-else
-    "$S/build.sh" "$src" "$build" qemu-system-x86_64 tests/qtest/bios-tables-test
-    args=(); for c in "${btt_cases[@]}"; do args+=(-p "$c"); done
-    if (cd "$build" && unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh \
-            env QTEST_QEMU_BINARY=./qemu-system-x86_64 timeout 900 \
-            tests/qtest/bios-tables-test "${args[@]}") >"$LOGS/bios-tables-tcg.log" 2>&1; then
-        touch "$results/btt-$btt_key"
-        ok "bios-tables-test under TCG: ${btt_cases[*]}"
+btt_cases=(acpi/piix4/numamem acpi/q35/numamem acpi/piix4/memhp acpi/q35/memhp
+           acpi/q35/acpihmat acpi/piix4/acpihmat
+           acpi/q35/acpihmat-noinitiator acpi/q35/acpihmat-genericx)
+[ "$n" -gt 0 ] && btt_cases+=(acpi/q35/memmap)
+for arch in x86_64 i386; do
+    btt_key=$(key "$(tree_of am/series)" btt "$arch" "${btt_cases[@]}")
+    if [ -e "$results/btt-$btt_key" ] && [ -z "${FORCE:-}" ]; then
+        ok "bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]} (cached)"
+    elif ! unshare -m true 2>/dev/null; then
+        skp "bios-tables-test under TCG, qemu-system-$arch: needs root for a private mount namespace"
     else
-        grep -E 'mismatch|Bail|^not ok' "$LOGS/bios-tables-tcg.log" | head -5
-        bad "bios-tables-test under TCG (log: $LOGS/bios-tables-tcg.log)"
+        "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test
+        args=(); for c in "${btt_cases[@]}"; do args+=(-p "/$arch/$c"); done
+        if (cd "$build" && unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh \
+                env QTEST_QEMU_BINARY="./qemu-system-$arch" timeout 900 \
+                tests/qtest/bios-tables-test "${args[@]}") >"$LOGS/bios-tables-tcg-$arch.log" 2>&1; then
+            touch "$results/btt-$btt_key"
+            ok "bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]}"
+        else
+            grep -E 'mismatch|Bail|^not ok' "$LOGS/bios-tables-tcg-$arch.log" | head -5
+            bad "bios-tables-test under TCG, qemu-system-$arch (log: $LOGS/bios-tables-tcg-$arch.log)"
+        fi
     fi
-fi
+done
 
 # QEMU's documentation with the series (Sphinx, warnings are errors)
 docs_key=$(key "$(tree_of am/series)" docs "$(cat "$S/docs.sh")")
@@ -196,10 +198,11 @@ def load(p):
     return {d["name"]: d["result"] for d in map(json.loads, open(p))}
 base, ser = load(sys.argv[1]), load(sys.argv[2])
 good = {"OK", "EXPECTEDFAIL"}
-# The series' own qtest must have run: a suite without it proves nothing.
-own = "qtest-x86_64/numa-memmap-test"
-if int(sys.argv[3]) and own not in ser:
-    print(f"bad\t{own}: not in the suite run of the series")
+# The series' own qtest must have run, for both targets: a suite
+# without it proves nothing.
+for own in ("qtest-x86_64/numa-memmap-test", "qtest-i386/numa-memmap-test"):
+    if int(sys.argv[3]) and own not in ser:
+        print(f"bad\t{own}: not in the suite run of the series")
 for name in sorted(ser):
     r = ser[name]
     if r in good:
@@ -260,6 +263,7 @@ if [ "$n" -gt 0 ]; then
     suite robust "$S/robust.sh"
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
     BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
+    PCIWIN_QEMU=$QEMU_PATCHED suite pciwin "$S/pciwin.sh"
 fi
 
 echo
@@ -275,6 +279,9 @@ fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED:"; printf '  %s\n' "${failed[@]}"
 fi
+for suite in qtest-x86_64 qtest-i386; do
+    echo "$suite: $(grep -c "\"$suite/" "$ser_res") tests run with the series${ser_cached}"
+done
 echo "logs: ${LOGS#$ROOT/}/"
 echo "check: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

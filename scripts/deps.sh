@@ -12,6 +12,7 @@ pkgs=(
     build-essential pkg-config ninja-build python3-venv ccache bzip2 xz-utils
     libglib2.0-dev libpixman-1-dev zlib1g-dev libslirp-dev flex bison
     device-tree-compiler python3-sphinx python3-sphinx-rtd-theme
+    libfdt-dev acpica-tools
     seabios ipxe-qemu qemu-system-data cpio dpkg-dev git gnuplot-nox
 )
 missing=()

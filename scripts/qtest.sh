@@ -1,7 +1,9 @@
 #!/bin/bash
-# Run QEMU's qtest-x86_64 suite in a build directory, minus the tests
-# in tests/qtest-exclude.txt, and write the result of every test as
-# JSON lines {"name": ..., "result": ...} to OUT.
+# Run QEMU's x86 qtest suites (qtest-x86_64 and qtest-i386, the two
+# targets whose suites carry the series' tests upstream) in a build
+# directory, minus the tests in tests/qtest-exclude.txt, and write the
+# result of every test as JSON lines {"name": ..., "result": ...} to
+# OUT; names are SUITE/TEST.
 #   scripts/qtest.sh BUILD OUT [LABEL]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,16 +13,19 @@ meson=$build/pyvenv/bin/meson
 log=$LOGS/qtest-$name.log
 
 mapfile -t excl < <(grep -v '^\s*\(#\|$\)' "$ROOT/tests/qtest-exclude.txt")
-mapfile -t all < <("$meson" test -C "$build" --list --suite qtest-x86_64 2>/dev/null |
+suites=(qtest-x86_64 qtest-i386)
+mapfile -t all < <("$meson" test -C "$build" --list "${suites[@]/#/--suite=}" 2>/dev/null |
                   sed -n 's|^.* / ||p')
-[ ${#all[@]} -gt 0 ] || die "no qtest-x86_64 tests found in $build"
+for s in "${suites[@]}"; do
+    printf '%s\n' "${all[@]}" | grep -q "^$s/" || die "no $s tests found in $build"
+done
 run=()
 for t in "${all[@]}"; do
     skip=
     for e in "${excl[@]}"; do [ "$t" = "$e" ] && skip=1; done
     [ -n "$skip" ] || run+=("$t")
 done
-say "qtest[$name]: building and running ${#run[@]} of ${#all[@]} qtest-x86_64 tests, 2 at a time (log: $log)"
+say "qtest[$name]: building and running ${#run[@]} of ${#all[@]} tests of ${suites[*]}, 2 at a time (log: $log)"
 rm -f "$build/meson-logs/qtest-run.json"
 set +e
 "$meson" test -C "$build" --logbase qtest-run --num-processes "$(nproc)" \

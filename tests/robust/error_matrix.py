@@ -5,11 +5,14 @@ Each invalid configuration is run on the command line and, where the
 option can be given that way, through --preconfig and QMP set-numa-node.
 Asserted for every case:
 
-  command line  exit status 1 (no signal), exactly one line on stderr
-                (plus, for a few cases, a named generic QEMU warning),
-                matching the expected message, which names memmap-type or
-                the offending option and says how to fix the command line;
-                no assertion text, no sanitizer report.
+  command line  exit status 1 (no signal), exactly one error line on
+                stderr (plus, for a few cases, a named generic QEMU
+                warning), matching the expected message, which names
+                memmap-type or the offending option; for the series' own
+                errors, hint lines after it (error_append_hint()) that say
+                how to fix the command line, matching the expected hint,
+                suggested values included; no assertion text, no
+                sanitizer report.
   QMP, parse    set-numa-node fails with the same message; QEMU keeps
                 running; the node is left unconfigured, so the same node
                 id can then be set up correctly and the machine starts
@@ -52,9 +55,6 @@ RAM, RES, SPM = 1, 2, 0xEFFFFFFF
 BAD_TEXT = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                       r"UndefinedBehaviorSanitizer|[Aa]ssertion|"
                       r"code should not be reached|Segmentation fault")
-# a hint on how to fix the command line, in the series' messages
-HINT = re.compile(r"; (remove|move|put|give|use)\b|enable it with|"
-                  r"Use -machine help")
 
 
 def objs(*sizes, extra=""):
@@ -82,8 +82,11 @@ class Case:
     def __init__(self, name, args, error=None, generic=False, qmp=None,
                  qmp_stage="parse", retry=None, e820=None, fix=None,
                  allow=None, needs=None, skip=None, valid=False, check=None,
-                 qmp_error=None):
+                 qmp_error=None, hint=None):
+        if isinstance(error, tuple):        # (error regex, hint regex)
+            error, hint = error
         self.name, self.args, self.error = name, args, error
+        self.hint = hint            # regex over the hint lines, or None
         self.generic, self.qmp, self.qmp_stage = generic, qmp, qmp_stage
         self.retry, self.e820, self.fix = retry, e820, fix
         self.allow = allow          # regex of extra stderr lines allowed
@@ -97,34 +100,47 @@ class Case:
 Q35_3G = ["-M", "q35", "-m", "3G"] + objs(2 * G, G)
 Q35_3G_B2 = ["-M", "q35,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, G)
 E820_Q35_3G_B2 = [HT, (0, 2 * G, RAM), (4 * G, G, SPM)]
-MSG_REQUIRES = (r"-numa node,memmap-type requires memdev= on node %d; give "
-                r"the node its memory with -object "
-                r"memory-backend-ram,id=ID,size=SIZE and memdev=ID$")
+# The series' messages: (error line regex, hint regex).  The error is
+# one phrase; the remedy, with the value to use, is in the hint.
+
+
+def requires_msg(node, t):
+    return (r"NUMA node %d has memmap-type=%s but no memdev$" % (node, t),
+            r"^Give the node its memory with -object "
+            r"memory-backend-ram,id=ID,size=SIZE and memdev=ID\.$")
+
+
+def machine_msg(machine, t):
+    return (r"Machine type '%s' does not support -numa node,memmap-type=%s$"
+            % (machine, t),
+            r"^Remove memmap-type, or use a machine type that supports it\.$")
 
 
 def below_msg(node, t, where, fix):
-    return (r"NUMA node %d has memmap-type=%s but its memory %s 4 GiB, where "
-            r"firmware needs normal memory; move it above 4 GiB with -machine "
-            r"max-ram-below-4g=%s$" % (node, t, where, re.escape(fix)))
+    return (r"NUMA node %d has memmap-type=%s but its memory %s 4 GiB$"
+            % (node, t, where),
+            r"^Firmware needs normal memory below 4 GiB; move the node above "
+            r"4 GiB with -machine max-ram-below-4g=%s\.$" % re.escape(fix))
 
 
 def zero_msg(node, t):
     return (r"NUMA node %d has memmap-type=%s but its memory starts at address "
-            r"0, where firmware needs normal memory; put a node with normal "
-            r"memory before it$" % (node, t))
+            r"0$" % (node, t),
+            r"^Firmware needs normal memory there; put a node with normal "
+            r"memory before this one\.$")
 
 
 def align_msg(node, t, base, size):
     return (r"NUMA node %d has memmap-type=%s but its memory at %#x of size "
-            r"%#x is not 4 KiB aligned; use memory backend sizes that are "
-            r"multiples of 4 KiB for it and the nodes before it$"
-            % (node, t, base, size))
+            r"%#x is not 4 KiB aligned$" % (node, t, base, size),
+            r"^Use memory backend sizes that are multiples of 4 KiB for this "
+            r"node and the nodes before it\.$")
 
 
-def cgs_msg(node, t):
+def cgs_msg(node, t, what="confidential guests"):
     return (r"NUMA node %d has memmap-type=%s, which is not supported with "
-            r"confidential guests; remove memmap-type or -machine "
-            r"confidential-guest-support$" % (node, t))
+            r"%s$" % (node, t, what),
+            r"^Remove memmap-type from the node\.$")
 
 
 SEV = ["-object", "sev-guest,id=cgs0,reduced-phys-bits=1,cbitpos=47"]
@@ -171,42 +187,48 @@ CASES = [
     # -- nodes without memdev ----------------------------------------------
     Case("memdev/legacy-mem-pc-i440fx-5.0",
          ["-M", "pc-i440fx-5.0", "-m", "4G"] + numa("mem=2G", "mem=2G,memmap-type=spm"),
-         MSG_REQUIRES % 1,
+         requires_msg(1, "spm"), needs="pc-i440fx-5.0",
          qmp=(["-M", "pc-i440fx-5.0", "-m", "4G"],
               [node_dict(0, mem=2 * G), node_dict(1, None, "spm", mem=2 * G)])),
-    Case("memdev/legacy-mem-normal",
+    # an explicit memmap-type=normal changes nothing and is accepted anywhere
+    Case("memdev/legacy-mem-normal-accepted",
          ["-M", "pc-i440fx-5.0", "-m", "1G"] + numa("mem=1G,memmap-type=normal"),
-         MSG_REQUIRES % 0),
+         valid=True, e820=[(0, G, RAM)], needs="pc-i440fx-5.0"),
     Case("memdev/memoryless-spm", ["-M", "q35", "-m", "2G"] + objs(2 * G)
          + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=spm"),
-         MSG_REQUIRES % 1,
+         requires_msg(1, "spm"),
          qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, None, "spm")]),
          retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
-    Case("memdev/memoryless-normal-explicit", ["-M", "q35", "-m", "2G"] + objs(2 * G)
+    Case("memdev/memoryless-normal-explicit-accepted", ["-M", "q35", "-m", "2G"] + objs(2 * G)
          + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=normal"),
-         MSG_REQUIRES % 1,
-         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, None, "normal")]),
+         valid=True, e820=[HT, (0, 2 * G, RAM)]),
+    Case("memdev/memoryless-reserved", ["-M", "q35", "-m", "2G"] + objs(2 * G)
+         + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=reserved"),
+         requires_msg(1, "reserved"),
+         qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, None, "reserved")]),
          retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
     Case("memdev/unknown-backend", Q35_3G_B2 + numa("memdev=m0", "memdev=nosuch,memmap-type=spm"),
          r"memdev=nosuch is ambiguous$", generic=True,
          qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "nosuch", "spm")]),
          retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
     # -- machines that do not lay out memory by node ------------------------
-    Case("machine/isapc", ["-M", "isapc", "-m", "32M"] + objs(32 * M) + numa("memdev=m0,memmap-type=normal"),
-         r"-numa node,memmap-type is not supported by machine type 'isapc'; "
-         r"remove memmap-type or use a machine type that supports it$",
+    Case("machine/isapc", ["-M", "isapc", "-m", "32M"] + objs(32 * M) + numa("memdev=m0,memmap-type=spm"),
+         machine_msg("isapc", "spm"), needs="isapc",
          qmp=(["-M", "isapc", "-m", "32M"] + objs(32 * M), [node_dict(0, "m0", "spm")])),
+    Case("machine/isapc-normal-accepted", ["-M", "isapc", "-m", "32M"] + objs(32 * M)
+         + numa("memdev=m0,memmap-type=normal"),
+         valid=True, e820=[(0, 32 * M, RAM)], needs="isapc"),
     Case("machine/none", ["-M", "none"] + objs(32 * M) + numa("memdev=m0,memmap-type=spm"),
          r"NUMA is not supported by this machine-type$", generic=True,
          qmp=(["-M", "none"] + objs(32 * M), [node_dict(0, "m0", "spm")])),
-    Case("machine/microvm", ["-M", "microvm", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=normal"),
-         r"-numa node,memmap-type is not supported by machine type 'microvm'",
-         needs="microvm"),
-    Case("machine/xenfv", ["-M", "xenfv", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=normal"),
-         r"memmap-type is not supported", needs="xenfv"),
-    Case("accel/xen", ["-accel", "xen", "-M", "q35", "-m", "1G"] + objs(G)
-         + numa("memdev=m0,memmap-type=normal"),
-         r"-numa node,memmap-type is not supported with the Xen accelerator",
+    Case("machine/microvm", ["-M", "microvm", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=spm"),
+         machine_msg("microvm", "spm"), needs="microvm",
+         qmp=(["-M", "microvm", "-m", "1G"] + objs(G), [node_dict(0, "m0", "spm")])),
+    Case("machine/xenfv", ["-M", "xenfv", "-m", "1G"] + objs(G) + numa("memdev=m0,memmap-type=spm"),
+         machine_msg("xenfv", "spm"), needs="xenfv"),
+    Case("accel/xen", ["-accel", "xen", "-M", "pc", "-m", "1G"] + objs(G)
+         + numa("memdev=m0,memmap-type=spm"),
+         cgs_msg(0, "spm", "the Xen accelerator, which builds the guest memory map itself"),
          needs="accel:xen"),
     # -- typed memory below 4 GiB -----------------------------------------
     Case("below4g/node-0-spm", ["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G)
@@ -319,8 +341,9 @@ CASES = [
     Case("igvm/spm", ["-M", "q35,max-ram-below-4g=2G,igvm-cfg=igvm0", "-m", "3G",
                       "-object", "igvm-cfg,id=igvm0,file=/nonexistent.igvm"]
          + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         r"NUMA node 1 has memmap-type=spm, which is not supported with "
-         r"-machine igvm-cfg; remove memmap-type=spm or igvm-cfg$", needs="igvm-cfg"),
+         (r"NUMA node 1 has memmap-type=spm, which is not supported with "
+          r"-machine igvm-cfg$", r"^Remove memmap-type=spm from the node, or igvm-cfg\.$"),
+         needs="igvm-cfg"),
     # -- HMAT --------------------------------------------------------------
     Case("hmat/initiator-without-hmat", Q35_3G_B2 + numa("memdev=m0", "memdev=m1,initiator=0,memmap-type=spm"),
          r"ACPI Heterogeneous Memory Attribute Table \(HMAT\) is disabled, "
@@ -422,18 +445,26 @@ def check_stderr(err, rc, case, prefix=True):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     extra = [ln for ln in lines if case.allow and re.search(case.allow, ln)]
     errs = [ln for ln in lines if ln not in extra]
-    if len(errs) != 1:
+    if not errs:
+        raise Result(f"no error line on stderr: {err.strip()[-500:]}")
+    # the error line, then the hint lines, which carry no program name
+    line, hints = errs[0], errs[1:]
+    if prefix and any(h.startswith("qemu-system-") for h in hints):
         raise Result(f"{len(errs)} error lines on stderr (expected 1): {err.strip()[-500:]}")
-    line = errs[0]
     if not re.search(case.error, line):
         raise Result(f"message /{case.error}/ not found in: {line}")
     if prefix and not line.startswith("qemu-system-x86_64: "):
         raise Result(f"message without the program name: {line}")
     if "memmap-type" not in line and not case.generic:
         raise Result(f"message does not name memmap-type: {line}")
-    if not case.generic and not HINT.search(line):
-        raise Result(f"message says nothing on how to fix it: {line}")
-    return line
+    if case.hint is None:
+        if not case.generic:
+            raise Result(f"case without an expected hint: {line}")
+        if hints:
+            raise Result(f"unexpected lines after the error: {' | '.join(hints)}")
+    elif not re.search(case.hint, "\n".join(hints), re.M):
+        raise Result(f"hint /{case.hint}/ not found in: {' | '.join(hints) or 'no hint'}")
+    return line + (" [hint: " + " ".join(hints) + "]" if hints else "")
 
 
 def check_e820(vm, expected):

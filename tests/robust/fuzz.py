@@ -10,10 +10,12 @@ patched QEMU under the qtest accelerator and judged against an oracle
 that is written here, independently of QEMU's code:
 
   * refused:  exit status 1, exactly one error line on stderr (QEMU's
-    generic "warning:" lines are allowed), and the oracle must agree
-    that the configuration is invalid, for the same reason (each
-    reason is a regular expression over the message, including the
-    node number and the suggested max-ram-below-4g value);
+    generic "warning:" lines are allowed), followed by the hint lines
+    the oracle expects and no others, and the oracle must agree that
+    the configuration is invalid, for the same reason (each reason is
+    a regular expression over the message, including the node number,
+    and one over the hint, including the suggested max-ram-below-4g
+    value);
   * started:  the fw_cfg file etc/e820 must be exactly the table the
     oracle predicts (the AMD HyperTransport entry, then one RAM entry per
     contiguous run of normal memory, and one entry per spm/reserved
@@ -354,8 +356,12 @@ class Verdict:
         self.e820, self.srat = e820, srat
 
 
-def refuse(reason, pattern, late=False):
-    return Verdict(False, reason, pattern, late=late)
+def refuse(reason, pattern, hint=None, late=False):
+    """@pattern: regex for the error line; @hint: regex for the hint
+    lines that follow it (error_append_hint()), None if there are none"""
+    v = Verdict(False, reason, pattern, late=late)
+    v.hint = hint
+    return v
 
 
 def ram_split(cfg, ram):
@@ -395,10 +401,13 @@ def oracle(cfg):
                       r"equal to 4G" % cfg.max_below)
     # -numa node options, in command-line (= node id) order
     for i, n in enumerate(nodes):
-        if n.mtype is not None and n.size is None:
+        # an explicit memmap-type=normal is accepted on any node
+        if n.mtype in ("spm", "reserved") and n.size is None:
             return refuse("typed node without memdev",
-                          r"-numa node,memmap-type requires memdev= on node "
-                          r"%d; give the node its memory with -object" % i)
+                          r"NUMA node %d has memmap-type=%s but no memdev$"
+                          % (i, n.mtype),
+                          r"^Give the node its memory with -object "
+                          r"memory-backend-ram,id=ID,size=SIZE and memdev=ID\.$")
     ram = cfg.ram
     if nodes and sum(n.size or 0 for n in nodes) != ram:
         return refuse("node total != -m",
@@ -417,7 +426,8 @@ def oracle(cfg):
         i, _, _, t = typed[0]
         return refuse("confidential guest",
                       r"NUMA node %d has memmap-type=%s, which is not "
-                      r"supported with confidential guests; remove" % (i, t))
+                      r"supported with confidential guests$" % (i, t),
+                      r"^Remove memmap-type from the node\.$")
     # Where high memory starts: 1 TiB when an AMD vCPU's memory would
     # reach the HyperTransport hole.  QEMU decides this before it checks
     # the memory types, so the addresses it prints are the final ones.
@@ -443,26 +453,27 @@ def oracle(cfg):
             if (base | size) & (4 * KiB - 1) and BREAK != "no-align":
                 v = refuse("typed memory not 4 KiB aligned",
                            r"NUMA node %d has memmap-type=%s but its memory "
-                           r"at %#x of size %#x is not 4 KiB aligned; use "
-                           r"memory backend sizes that are multiples of "
-                           r"4 KiB for it and the nodes before it$"
-                           % (i, t, base, size))
+                           r"at %#x of size %#x is not 4 KiB aligned$"
+                           % (i, t, base, size),
+                           r"^Use memory backend sizes that are multiples of "
+                           r"4 KiB for this node and the nodes before it\.$")
                 return v
             if base >= below:
                 continue
             if base == 0:
                 return refuse("typed memory at address 0",
                               r"NUMA node %d has memmap-type=%s but its memory "
-                              r"starts at address 0, where firmware needs normal "
-                              r"memory; put a node with normal memory before it"
-                              % (i, t))
+                              r"starts at address 0$" % (i, t),
+                              r"^Firmware needs normal memory there; put a node "
+                              r"with normal memory before this one\.$")
             where = "crosses" if hi > below else "lies below"
             fix = lo if BREAK != "suggest" else below
             v = refuse("typed memory %s 4 GiB" % where,
                        r"NUMA node %d has memmap-type=%s but its memory %s "
-                       r"4 GiB, where firmware needs normal memory; move it "
-                       r"above 4 GiB with -machine max-ram-below-4g=%s$"
-                       % (i, t, where, fmt_size(fix)))
+                       r"4 GiB$" % (i, t, where),
+                       r"^Firmware needs normal memory below 4 GiB; move the "
+                       r"node above 4 GiB with -machine max-ram-below-4g=%s\.$"
+                       % re.escape(fmt_size(fix)))
             v.fix, v.node = fix, i
             return v
 
@@ -646,14 +657,23 @@ def run_one(qemu, cfg, timeout):
         except Exception as e:          # timeout
             return "mismatch", f"oracle: refuse ({v.reason}); QEMU: {e!r}"
         lines = error_lines(err)
+        # the error has the program name in front; hint lines do not
+        main = [ln for ln in lines if ln.startswith("qemu-system-")]
+        hints = [ln for ln in lines if not ln.startswith("qemu-system-")]
         if BAD_TEXT.search(err) or rc < 0:
             return "mismatch", f"crash or sanitizer report (status {rc}): {err.strip()[-600:]}"
-        if rc != 1 or len(lines) != 1:
+        if rc != 1 or len(main) != 1:
             return "mismatch", (f"oracle: refuse ({v.reason}); QEMU: status "
-                                f"{rc}, {len(lines)} error lines: {err.strip()[-600:]}")
-        if not re.search(v.pattern, lines[-1]):
+                                f"{rc}, {len(main)} error lines: {err.strip()[-600:]}")
+        if not re.search(v.pattern, main[0]):
             return "mismatch", (f"oracle: refuse ({v.reason}) /{v.pattern}/; "
-                                f"QEMU: {lines[-1]}")
+                                f"QEMU: {main[0]}")
+        if v.hint is None and hints:
+            return "mismatch", (f"oracle: refuse ({v.reason}) without a hint; "
+                                f"QEMU: {' | '.join(hints)}")
+        if v.hint is not None and not re.search(v.hint, "\n".join(hints), re.M):
+            return "mismatch", (f"oracle: refuse ({v.reason}) with hint "
+                                f"/{v.hint}/; QEMU: {' | '.join(hints) or 'no hint'}")
         if v.fix is not None and not getattr(cfg, "followed", False):
             # the message suggests a max-ram-below-4g value: with it, this
             # node must be accepted (the configuration may still fail for
