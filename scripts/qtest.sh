@@ -3,12 +3,16 @@
 # targets whose suites carry the series' tests upstream) in a build
 # directory, minus the tests in tests/qtest-exclude.txt, and write the
 # result of every test as JSON lines {"name": ..., "result": ...} to
-# OUT; names are SUITE/TEST.
-#   scripts/qtest.sh BUILD OUT [LABEL]
+# OUT; names are SUITE/TEST.  With TEST names, only those run.  A run
+# that ends without a result for every test it started (interrupted,
+# crashed) is an error, never a result.
+#   scripts/qtest.sh BUILD OUT [LABEL [SUITE/TEST...]]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build=$(cd "$1" && pwd); out=$2
 name=${3:-$(basename "$(dirname "$build")")-$(basename "$build")}
+shift $(($# < 3 ? $# : 3))
+only=("$@")
 meson=$build/pyvenv/bin/meson
 log=$LOGS/qtest-$name.log
 
@@ -20,11 +24,15 @@ for s in "${suites[@]}"; do
     printf '%s\n' "${all[@]}" | grep -q "^$s/" || die "no $s tests found in $build"
 done
 run=()
+[ ${#only[@]} -eq 0 ] || all=("${only[@]}")
 for t in "${all[@]}"; do
     skip=
     for e in "${excl[@]}"; do [ "$t" = "$e" ] && skip=1; done
     [ -n "$skip" ] || run+=("$t")
 done
+if [ ${#run[@]} -eq 0 ]; then
+    : >"$out"; say "qtest[$name]: no test to run"; exit 0
+fi
 say "qtest[$name]: building and running ${#run[@]} of ${#all[@]} tests of ${suites[*]}, 2 at a time (log: $log)"
 rm -f "$build/meson-logs/qtest-run.json"
 set +e
@@ -32,13 +40,17 @@ set +e
     --print-errorlogs "${run[@]}" >"$log" 2>&1
 set -e
 [ -s "$build/meson-logs/qtest-run.json" ] || { tail -30 "$log"; die "meson test produced no results"; }
-python3 - "$build/meson-logs/qtest-run.json" "$out" <<'PY'
+python3 - "$build/meson-logs/qtest-run.json" "$out" "${run[@]}" <<'PY'
 import json, sys
 res = {}
 for line in open(sys.argv[1]):
     if line.strip():
         d = json.loads(line)
         res[d["name"].split(" / ")[-1]] = d["result"]
+missing = sorted(set(sys.argv[3:]) - set(res))
+if missing:
+    sys.exit(f"qtest: no result for {len(missing)} of {len(sys.argv) - 3} tests "
+             f"(run interrupted?): {' '.join(missing[:5])}")
 with open(sys.argv[2], "w") as f:
     for k in sorted(res):
         f.write(json.dumps({"name": k, "result": res[k]}) + "\n")
