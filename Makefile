@@ -16,7 +16,7 @@ help:
 	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
 	@echo "make migrate   live migration between unpatched and patched builds"
-	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.png"
+	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.svg"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
 deps:

@@ -8,7 +8,7 @@
 #     normal or absent, and spm onlined through kmem;
 #  4. the developer loop: timings of `make check` from
 #     .cache/bench-devloop.txt when someone put them there;
-#  5. a plot of (1), docs/bench-startup.png.
+#  5. a plot of (1), docs/bench-startup.svg.
 # Writes BENCHMARKS.md (every figure in it comes from this run), the
 # plot, JSON results in .cache/bench/ and one log per step in
 # .cache/logs/bench-*.log.  Never fails on a number; fails only when a
@@ -43,14 +43,14 @@ PY=(python3 "$B/bench.py")
 if [ $mode = smoke ]; then
     OUTDIR=$CACHE/bench/smoke
     MD=$OUTDIR/BENCHMARKS.md
-    PNG=$OUTDIR/bench-startup.png
+    PLOT=$OUTDIR/bench-startup.svg
     SCRATCH=$CACHE/bench-scratch/smoke
     ITER=1 REPS=1 NODES=1,16 GUEST_CASES=spm NODE1_MIB=1024 LOGP=bench-smoke
     T_STARTUP=60 T_GUEST=45 T_BOOT=35
 else
     OUTDIR=$CACHE/bench
     MD=$ROOT/BENCHMARKS.md
-    PNG=$ROOT/docs/bench-startup.png
+    PLOT=$ROOT/docs/bench-startup.svg
     SCRATCH=$CACHE/bench-scratch
     ITER=${BENCH_ITER:-60} REPS=${BENCH_REPS:-3} NODES=1,16,64,128
     GUEST_CASES=absent,normal,spm,spm-online,spm-noswiotlb NODE1_MIB=4096 LOGP=bench
@@ -171,10 +171,10 @@ if [ ! -s "$OUTDIR/startup.dat" ]; then
 elif ! command -v gnuplot >/dev/null; then
     skp "plot: gnuplot not installed (apt-get install gnuplot-nox)"
 else
-    mkdir -p "$(dirname "$PNG")"
-    if gnuplot -e "datafile='$OUTDIR/startup.dat'; outfile='$PNG.tmp'; subtitle='$(date -u +%Y-%m-%d), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), shared machine; $ITER iterations'" \
-        "$B/plot.gp" >"$LOGS/$LOGP-plot.log" 2>&1 && mv "$PNG.tmp" "$PNG"; then
-        ok "plot: ${PNG#"$ROOT"/}"
+    mkdir -p "$(dirname "$PLOT")"
+    if gnuplot -e "datafile='$OUTDIR/startup.dat'; outfile='$PLOT.tmp'; subtitle='$(date -u +%Y-%m-%d), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), shared machine; $ITER iterations'" \
+        "$B/plot.gp" >"$LOGS/$LOGP-plot.log" 2>&1 && mv "$PLOT.tmp" "$PLOT"; then
+        ok "plot: ${PLOT#"$ROOT"/}"
     else
         tail -5 "$LOGS/$LOGP-plot.log"
         bad "plot (log: $LOGS/$LOGP-plot.log)"

@@ -4,7 +4,9 @@
 # Columns: nodes; wall ms (median, p25, p75) for unpatched, patched (no
 # memmap-type), patched with mixed memmap-types; then the same for CPU ms.
 if (!exists("subtitle")) subtitle = ""
-set terminal pngcairo size 1200,540 font "sans,10"
+# SVG: text, deterministic for the same data, and shown by any browser
+# or forge straight from the repository
+set terminal svg size 1200,540 font "sans,10"
 set output outfile
 set multiplot layout 1,2 title "QEMU start-up, launch -> QMP ready -> quit (-S, qtest accelerator)\n{/*0.85 ".subtitle."}"
 set xlabel "NUMA nodes (node 0: 2 GiB; others: 1 GiB each above 4 GiB)"
