@@ -17,7 +17,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 n=$(git -C "$tree" rev-list --count "$tag..HEAD")
 if [ "$n" -gt 0 ]; then
-    git -C "$tree" -c branch.series.description="$(cat "$cover")" \
+    branch=$(git -C "$tree" symbolic-ref -q --short HEAD || echo series)
+    git -C "$tree" -c branch."$branch".description="$(cat "$cover")" \
         -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid \
         -c core.abbrev=12 -c diff.noprefix=false -c diff.renames=true \
         format-patch -q -o "$tmp" --zero-commit --no-signature --abbrev=12 \
