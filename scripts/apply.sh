@@ -1,6 +1,6 @@
 #!/bin/bash
 # Make DIR a git tree of the pristine base with the series applied as
-# commits: `git am` of patches/qemu/<series> in order, no fuzz and no
+# commits: `git am` of patches/$SERIES/series in order, no fuzz and no
 # 3-way fallback.  A patch that does not apply stops and is named.
 #   scripts/apply.sh DIR [--force]
 # Without --force an existing DIR with local changes or commits that
@@ -8,28 +8,28 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 dir=$1; force=${2:-}
-pq=$ROOT/patches/qemu
+pq=$PATCHDIR
 tag=$(lock base_tag)
 "$ROOT/scripts/fetch-base.sh"
 
 hash=$(series_hash)
 g() { git -C "$dir" -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid "$@"; }
 if [ ! -d "$dir/.git" ]; then
-    git clone -q --no-checkout "$CACHE/base.git" "$dir"
+    git clone -q --no-checkout "$BASE_GIT" "$dir"
 elif [ "$force" != --force ]; then
     if [ -n "$(git -C "$dir" status --porcelain --untracked-files=no)" ]; then
         die "$dir has uncommitted changes; commit or stash them, or remove $dir"
     fi
     head=$(git -C "$dir" rev-parse -q --verify HEAD || true)
     if [ -n "$head" ] && [ "$head" != "$(git -C "$dir" config memmap.applied-head || true)" ]; then
-        die "$dir has commits that are not in patches/qemu/; run 'make export' first, or remove $dir"
+        die "$dir has commits that are not in patches/$SERIES/; run 'make export' first, or remove $dir"
     fi
     if [ "$(git -C "$dir" config memmap.applied-hash || true)" = "$hash" ]; then
-        say "apply: $dir is up to date with patches/qemu/"
+        say "apply: $dir is up to date with patches/$SERIES/"
         exit 0
     fi
 fi
-g fetch -q "$CACHE/base.git" "refs/tags/$tag:refs/tags/$tag"
+g fetch -q "$BASE_GIT" "refs/tags/$tag:refs/tags/$tag"
 g am --abort >/dev/null 2>&1 || true
 g checkout -q -f -B series "$tag"
 n=0
@@ -46,4 +46,4 @@ if [ -s "$pq/series" ]; then
 fi
 git -C "$dir" config memmap.applied-hash "$hash"
 git -C "$dir" config memmap.applied-head "$(git -C "$dir" rev-parse HEAD)"
-say "apply: $dir = $tag + $n patch(es) from patches/qemu/series"
+say "apply: $dir = $tag + $n patch(es) from patches/$SERIES/series"

@@ -1,15 +1,16 @@
 #!/bin/bash
-# Export the series from a tree made by `make tree` back into
-# patches/qemu/, deterministically: zero commit ids, no signature,
-# fixed abbrev, --base, pinned dates.  The cover letter text comes from
-# patches/qemu/cover-letter.txt (first line: subject, then the body);
+# Export the series from a tree made by `make tree` (or by `make
+# seabios-tree`, with SERIES=seabios) back into patches/$SERIES/,
+# deterministically: zero commit ids, no signature, fixed abbrev,
+# --base, pinned dates.  The cover letter text comes from
+# patches/$SERIES/cover-letter.txt (first line: subject, then the body);
 # git adds the shortlog, the diffstat and the base commit.
 #   scripts/export.sh TREE [OUTDIR]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-tree=$1; out=${2:-$ROOT/patches/qemu}
+tree=$1; out=${2:-$PATCHDIR}
 tag=$(lock base_tag); v=$(lock series_version); date=$(lock series_date)
-cover=$ROOT/patches/qemu/cover-letter.txt
+cover=$PATCHDIR/cover-letter.txt
 [ -d "$tree/.git" ] || die "$tree is not a git tree; run 'make tree' first"
 [ -f "$cover" ] || die "missing $cover"
 
@@ -38,8 +39,8 @@ mkdir -p "$out"
 rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
 (cd "$tmp" && ls [0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '^0000-' || true) >"$out/series"
 cp "$tmp"/[0-9][0-9][0-9][0-9]-*.patch "$out"/ 2>/dev/null || true
-if [ "$out" = "$ROOT/patches/qemu" ]; then
-    # the tree now is what patches/qemu/ describes
+if [ "$out" = "$PATCHDIR" ]; then
+    # the tree now is what patches/$SERIES/ describes
     git -C "$tree" config memmap.applied-hash "$(series_hash)"
     git -C "$tree" config memmap.applied-head "$(git -C "$tree" rev-parse HEAD)"
 fi

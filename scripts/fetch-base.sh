@@ -1,5 +1,6 @@
 #!/bin/bash
-# Fetch the pinned QEMU orig tarball with apt (private configuration),
+# Fetch the pinned orig tarball of $SERIES (QEMU, or SeaBIOS with
+# SERIES=seabios) with apt (private configuration),
 # verify its sha256 and import it as one git commit with a fixed
 # identity and date, so the base commit id is the same on every
 # machine.  Result: bare repository $CACHE/base.git, tag $base_tag.
@@ -8,7 +9,7 @@ set -euo pipefail
 
 pkg=$(lock base_package); ver=$(lock base_version)
 file=$(lock base_file); sum=$(lock base_sha256); tag=$(lock base_tag)
-repo=$CACHE/base.git
+repo=$BASE_GIT
 dl=$CACHE/downloads
 
 if git -C "$repo" rev-parse -q --verify "refs/tags/$tag" >/dev/null 2>&1; then
@@ -18,7 +19,7 @@ fi
 mkdir -p "$dl"
 if ! echo "$sum  $dl/$file" | sha256sum -c --status 2>/dev/null; then
     "$ROOT/scripts/apt-private.sh" update
-    say "fetch: downloading $pkg $ver source (orig tarball ~39 MB)"
+    say "fetch: downloading $pkg $ver source (orig tarball)"
     (cd "$dl" && run_logged "$LOGS/fetch.log" \
         "$ROOT/scripts/apt-private.sh" get source --download-only "$pkg=$ver") ||
         die "could not download $pkg=$ver: is it still served? (log: $LOGS/fetch.log)"
@@ -30,8 +31,8 @@ say "fetch: $file sha256 OK"
 say "import: unpacking and committing the pristine base"
 tmp=$(mktemp -d "$CACHE/import.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-tar -xJf "$dl/$file" -C "$tmp" --strip-components=1
-export GIT_AUTHOR_NAME="QEMU orig tarball" GIT_AUTHOR_EMAIL="series@memmap-type.invalid"
+tar -xf "$dl/$file" -C "$tmp" --strip-components=1
+export GIT_AUTHOR_NAME="$pkg orig tarball" GIT_AUTHOR_EMAIL="series@memmap-type.invalid"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 g="git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true -c init.defaultBranch=base"

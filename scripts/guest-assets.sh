@@ -1,10 +1,11 @@
 #!/bin/bash
 # Guest assets for scripts/guest-run.sh: download the Debian packages
-# pinned in guest.lock (kernel, busybox, OVMF, SeaBIOS) through the
-# private apt configuration, check their sha256, unpack them into
-# $CACHE/guest/root/NAME and build the guest initramfs (busybox, the
-# dax/kmem modules, tests/guest/init) without root.  Writes
-# $CACHE/guest/assets.env with the paths guest-run.sh needs.
+# pinned in guest.lock (the guest kernels, busybox, OVMF, SeaBIOS)
+# through the private apt configuration, check their sha256, unpack
+# them into $CACHE/guest/root/NAME and build one guest initramfs per
+# kernel (busybox, that kernel's dax/kmem modules, tests/guest/init)
+# without root.  Writes $CACHE/guest/assets.env with the paths
+# guest-run.sh needs.
 #
 #   scripts/guest-assets.sh           fetch, unpack, build (quick when done)
 #   scripts/guest-assets.sh --repin   re-resolve every pin to what the
@@ -16,8 +17,15 @@ set -euo pipefail
 lockfile=${GUEST_LOCK:-$ROOT/guest.lock}
 G=$CACHE/guest
 debs=$G/debs
-# seabios is bookworm's (1.16.2), seabios_new sid's (1.17.0)
-assets=(kernel busybox ovmf seabios seabios_new)
+# Kernels: kernel is bookworm's 6.1, kernel612 trixie's 6.12, kernel72
+# sid's 7.2 (whose image package is split: kernel72 holds its modules,
+# kernel72bin the kernel).  seabios is bookworm's (1.16.2), seabios_new
+# sid's (1.17.0).
+assets=(kernel kernel612 kernel72 kernel72bin busybox ovmf seabios seabios_new)
+# guest kernel version -> "asset holding the modules:asset holding the
+# kernel image"
+declare -A kernel_assets=([6.1]=kernel:kernel [6.12]=kernel612:kernel612
+                          [7.2]=kernel72:kernel72bin)
 # Modules for the initramfs, relative to lib/modules/KVER/kernel.
 # qemu_fw_cfg lets the guest dump the e820 table QEMU published.
 modules=(drivers/dax/device_dax drivers/dax/hmem/dax_hmem drivers/dax/kmem
@@ -55,17 +63,24 @@ download() {
 repin() {
     "$ROOT/scripts/apt-private.sh" update
     mkdir -p "$debs"
-    local a pkg suite spec f ver sum min pins=()
+    local a pkg suite spec f ver sum min part pins=()
     for a in "${assets[@]}"; do
         suite=$(pin "${a}_suite")
-        if [ "$a" = kernel ]; then
+        if [[ $a = kernel* ]]; then
             # The versioned image package (ABI number in its name) is
-            # what the suite's metapackage depends on today.
+            # what the suite's metapackage depends on today; where it is
+            # split, the part (modules, binary) is one of its dependencies.
             spec=$(pin kernel_meta)/$suite
             say "repin: resolving $spec"
             f=$(download "$spec" "$G/dl.tmp") || die "cannot download $spec"
             pkg=$(dpkg-deb -f "$f" Depends | grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -1)
             [ -n "$pkg" ] || die "$spec does not depend on a linux-image-*-amd64 package"
+            part=$(sed -n "s/^${a}_part=//p" "$lockfile")
+            if [ -n "$part" ]; then
+                f=$(download "$pkg/$suite" "$G/dl.tmp") || die "cannot download $pkg/$suite"
+                pkg=$(dpkg-deb -f "$f" Depends | grep -o "linux-$part-[0-9][^ ,]*-amd64" | head -1)
+                [ -n "$pkg" ] || die "no linux-$part-* package among the dependencies of $spec"
+            fi
         else
             pkg=$(pin "${a}_package")
         fi
@@ -92,9 +107,11 @@ repin() {
 # kernel: the versioned image package that kernel_meta depends on).
 # OVMF must be ovmf_min_version or newer: older OVMF drops soft-reserved
 # (EFI_MEMORY_SP) memory instead of passing it to the guest.
+# NAME_part: the part of a split kernel package (modules or binary).
 HEAD
         printf 'kernel_meta=%s\n' "$(pin kernel_meta)"
         printf 'ovmf_min_version=%s\n' "$(pin ovmf_min_version)"
+        printf 'kernel72_part=%s\nkernel72bin_part=%s\n' "$(pin kernel72_part)" "$(pin kernel72bin_part)"
         local i
         for ((i = 0; i < ${#pins[@]}; i += 5)); do
             printf '%s_package=%s\n%s_version=%s\n%s_sha256=%s\n%s_suite=%s\n' \
@@ -142,20 +159,30 @@ find_one() {
     die "$what not found (looked for: $*)"
 }
 
+# kernel_paths KVERSION: "modules-directory kernel-image" of a guest kernel
+kernel_paths() {
+    local mods=${kernel_assets[$1]%%:*} img=${kernel_assets[$1]#*:} mdir
+    mdir=$(find_one "kernel $1 modules" "$G/root/$mods"/lib/modules/*/kernel \
+        "$G/root/$mods"/usr/lib/modules/*/kernel)
+    printf '%s %s\n' "${mdir%/kernel}" "$(find_one "kernel $1 image" \
+        "$G/root/$img"/boot/vmlinuz-* "$G/root/$img"/usr/lib/modules/*/vmlinuz)"
+}
+
+# build_initramfs KVERSION: $G/initramfs-KVERSION.cpio.gz
 build_initramfs() {
-    local kroot=$G/root/kernel kver init=$ROOT/tests/guest/init
-    kver=$(basename "$(find_one "kernel modules" "$kroot"/lib/modules/*)")
+    local kv=$1 mdir init=$ROOT/tests/guest/init
+    read -r mdir _ < <(kernel_paths "$kv")
     local bb=$G/root/busybox/bin/busybox
     [ -x "$bb" ] || die "busybox not found in $G/root/busybox"
     # Rebuilt when /init, a package or this list of modules changes.
     local key
-    key=$( { cat "$init"; cat "$G"/root/*.stamp; printf '%s\n' "${modules[@]}"; } |
+    key=$( { cat "$init"; cat "$G"/root/*.stamp; printf '%s\n' "$mdir" "${modules[@]}"; } |
         sha256sum | cut -c1-16)
-    local out=$G/initramfs.cpio.gz
+    local out=$G/initramfs-$kv.cpio.gz
     if [ "$(cat "$out.stamp" 2>/dev/null)" = "$key" ] && [ -s "$out" ]; then
         return 0
     fi
-    say "guest-assets: building the initramfs (busybox, ${#modules[@]} modules, tests/guest/init)"
+    say "guest-assets: building the initramfs for Linux $kv (busybox, ${#modules[@]} modules, tests/guest/init)"
     local st=$G/initramfs.d m src
     rm -rf "$st"
     mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modules}
@@ -166,8 +193,8 @@ build_initramfs() {
     done < <("$bb" --list-full)
     install -m 0755 "$init" "$st/init"
     for m in "${modules[@]}"; do
-        src=$(find_one "module $m.ko" "$kroot/lib/modules/$kver/kernel/$m.ko" \
-            "$kroot/lib/modules/$kver/kernel/$m.ko.xz" "$kroot/lib/modules/$kver/kernel/$m.ko.zst")
+        src=$(find_one "module $m.ko" "$mdir/kernel/$m.ko" "$mdir/kernel/$m.ko.xz" \
+            "$mdir/kernel/$m.ko.zst")
         case $src in
         *.xz) xz -dc "$src" >"$st/modules/$(basename "$m").ko" ;;
         *.zst) zstd -qdc "$src" >"$st/modules/$(basename "$m").ko" ;;
@@ -181,16 +208,15 @@ build_initramfs() {
 }
 
 write_env() {
-    local kroot=$G/root/kernel o=$G/root/ovmf kernel code vars seabios seabios_new
-    kernel=$(find_one "kernel image" "$kroot"/boot/vmlinuz-*)
+    local o=$G/root/ovmf code vars seabios seabios_new kv v img
     code=$(find_one "OVMF code" "$o/usr/share/OVMF/OVMF_CODE_4M.fd" "$o/usr/share/ovmf/OVMF_CODE_4M.fd")
     vars=$(find_one "OVMF vars" "$o/usr/share/OVMF/OVMF_VARS_4M.fd" "$o/usr/share/ovmf/OVMF_VARS_4M.fd")
     seabios=$(find_one "SeaBIOS" "$G/root/seabios/usr/share/seabios/bios-256k.bin")
     seabios_new=$(find_one "SeaBIOS" "$G/root/seabios_new/usr/share/seabios/bios-256k.bin")
     cat >"$G/assets.env.new" <<EOF
 # generated by scripts/guest-assets.sh
-GUEST_KERNEL='$kernel'
-GUEST_INITRD='$G/initramfs.cpio.gz'
+GUEST_KERNEL='$(kernel_paths 6.1 | cut -d' ' -f2)'
+GUEST_INITRD='$G/initramfs-6.1.cpio.gz'
 GUEST_OVMF_CODE='$code'
 GUEST_OVMF_VARS='$vars'
 GUEST_SEABIOS='$seabios'
@@ -201,6 +227,12 @@ GUEST_SEABIOS_PKG='$(pin seabios_package) $(pin seabios_version)'
 GUEST_SEABIOS_NEW_PKG='$(pin seabios_new_package) $(pin seabios_new_version)'
 GUEST_BUSYBOX_PKG='$(pin busybox_package) $(pin busybox_version)'
 EOF
+    for kv in "${!kernel_assets[@]}"; do
+        v=${kv//./_} img=${kernel_assets[$kv]#*:}
+        printf "GUEST_KERNEL_%s='%s'\nGUEST_INITRD_%s='%s'\nGUEST_KERNEL_PKG_%s='%s'\n" \
+            "$v" "$(kernel_paths "$kv" | cut -d' ' -f2)" "$v" "$G/initramfs-$kv.cpio.gz" \
+            "$v" "$(pin "${img}_package") $(pin "${img}_version")" >>"$G/assets.env.new"
+    done
     mv "$G/assets.env.new" "$G/assets.env"
 }
 
@@ -218,5 +250,7 @@ mkdir -p "$debs"
 for a in "${assets[@]}"; do
     fetch_unpack "$a"
 done
-build_initramfs
+for kv in "${!kernel_assets[@]}"; do
+    build_initramfs "$kv"
+done
 write_env

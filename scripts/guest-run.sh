@@ -5,145 +5,45 @@
 # node ids are computed here from each scenario's configuration.
 #
 #   scripts/guest-run.sh SCENARIO   run one scenario (exit 0 pass, 1 fail, 77 skip)
-#   scripts/guest-run.sh --all      run every scenario; last line
+#   scripts/guest-run.sh --all      run every scenario, GUEST_JOBS boots at
+#                                   a time; last line
 #                                   "guest: N passed, N failed, N skipped"
-#   scripts/guest-run.sh --demo     scenario q35-ovmf-spm, shown for humans
+#   scripts/guest-run.sh --demo     spm through OVMF and through patched
+#                                   SeaBIOS, shown for humans
 #   scripts/guest-run.sh --list     list the scenarios
+# The scenarios are defined in scripts/guest-scenarios.sh.
 #
-# Environment: QEMU (default tree/build/qemu-system-x86_64), GUEST_LOCK
-# (default guest.lock, read by guest-assets.sh),
-# GUEST_TIMEOUT (seconds per boot, default 60), GUEST_MEMMAP_TYPE_OVERRIDE
-# (negative testing: give every non-normal node this memmap-type on the QEMU
-# command line, or none at all with "none", while the checks still expect
-# the scenario's types).
+# Environment: QEMU (default tree/build/qemu-system-x86_64), QEMU_BASE
+# (the unpatched build, for base-qemu-sbp; that scenario skips without
+# it), GUEST_SEABIOS_PATCHED (a bios-256k.bin; default: the one
+# scripts/seabios.sh builds), GUEST_LOCK (default guest.lock, read by
+# guest-assets.sh), GUEST_TIMEOUT (seconds per boot, default 60),
+# GUEST_JOBS (boots at a time for --all, default 2),
+# GUEST_MEMMAP_TYPE_OVERRIDE (negative testing: give every non-normal
+# node this memmap-type on the QEMU command line, or none at all with
+# "none", while the checks still expect the scenario's types).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 QEMU=${QEMU:-$ROOT/tree/build/qemu-system-x86_64}
+QEMU_BASE=${QEMU_BASE:-}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
+GUEST_JOBS=${GUEST_JOBS:-2}
 OVERRIDE=${GUEST_MEMMAP_TYPE_OVERRIDE:-}
 PARSER=$ROOT/tests/guest/parse_report.py
 G=$CACHE/guest
-SCENARIOS=(q35-ovmf-spm q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
-           q35-ovmf-two-spm-nohmat pc-ovmf-spm seabios-spm-reserved seabios-kernel)
-GiB=$((1 << 30))
-MiB=$((1 << 20))
-
-# define NAME: the scenario's configuration.
-#   machine   q35 | pc
-#   firmware  ovmf (pflash from ovmf-generic) | seabios (pinned bios-256k.bin)
-#   boot      kernel (-kernel/-initrd) | firmware (no OS: SeaBIOS's own map)
-#   below4g   -machine max-ram-below-4g, MiB
-#   nodes     "MiB:type" per NUMA node, node id = index; type "-" means
-#             no memmap-type option (the default, normal)
-#   online    1: the guest onlines its dax devices through kmem
-#   hmat      1: -machine hmat=on (ACPI HMAT; every node initiator=0)
-#   merge     1: the firmware is expected to merge adjacent spm ranges
-define() {
-    machine=q35 firmware=ovmf boot=kernel below4g=2048 online=0 hmat=0 merge=0
-    case $1 in
-    q35-ovmf-spm)
-        nodes=(2048:- 1024:spm); online=1
-        desc="q35 + OVMF: one spm node, onlined as RAM through kmem" ;;
-    q35-ovmf-reserved)
-        nodes=(2048:- 1024:reserved)
-        desc="q35 + OVMF: one reserved node" ;;
-    q35-ovmf-normal)
-        nodes=(2048:- 1024:normal)
-        desc="q35 + OVMF: memmap-type=normal above 4 GiB" ;;
-    q35-ovmf-two-spm)
-        nodes=(2048:- 512:spm 512:spm); hmat=1 merge=1
-        desc="q35 + OVMF + HMAT: two adjacent spm nodes, one dax device each" ;;
-    q35-ovmf-two-spm-nohmat)
-        nodes=(2048:- 512:spm 512:spm); merge=1
-        desc="q35 + OVMF, no HMAT: two adjacent spm nodes end up as one dax device" ;;
-    pc-ovmf-spm)
-        machine=pc; nodes=(2048:- 1024:spm)
-        desc="pc (i440fx) + OVMF: one spm node" ;;
-    seabios-spm-reserved)
-        firmware=seabios boot=firmware; nodes=(2048:- 512:spm 512:reserved)
-        desc="q35 + SeaBIOS (no OS): SeaBIOS's e820 map for an spm and a reserved node" ;;
-    seabios-kernel)
-        firmware=seabios; nodes=(2048:- 512:spm 512:reserved)
-        desc="q35 + SeaBIOS, -kernel: the guest's map for an spm and a reserved node" ;;
-    *)
-        die "unknown scenario '$1' (scripts/guest-run.sh --list)" ;;
-    esac
-}
-
-# layout: guest-physical start of each node (node_start[], node_size[],
-# node_type[]), as the PC machine packs node memory in node-id order:
-# RAM offset o is at o below 4 GiB (o < below4g), else at
-# 4 GiB + (o - below4g).  (AMD's move of high RAM to 1 TiB only happens
-# when RAM reaches the HyperTransport hole; not with these sizes.)
-layout() {
-    local i mib type off=0 size below=$((below4g * MiB)) start
-    node_start=() node_size=() node_type=()
-    total_mib=0
-    for i in "${!nodes[@]}"; do
-        mib=${nodes[i]%%:*} type=${nodes[i]#*:}
-        size=$((mib * MiB))
-        if [ $((off + size)) -le "$below" ]; then
-            start=$off
-        elif [ "$off" -ge "$below" ]; then
-            start=$((4 * GiB + off - below))
-        else
-            die "scenario error: node $i spans the 4 GiB boundary"
-        fi
-        case $type in spm | reserved)
-            [ "$start" -ge $((4 * GiB)) ] || die "scenario error: node $i ($type) below 4 GiB" ;;
-        esac
-        node_start[i]=$start node_size[i]=$size node_type[i]=$type
-        off=$((off + size)) total_mib=$((total_mib + mib))
-    done
-}
-
-# checks: the parse_report.py checks implied by the configuration
-checks() {
-    local i s z t spm=0 first=-1 span=0
-    checks=()
-    [ "$boot" = kernel ] && checks+=("done")
-    for i in "${!nodes[@]}"; do
-        s=${node_start[i]} z=${node_size[i]} t=${node_type[i]}
-        case $firmware/$boot/$t in
-        */-) ;;
-        ovmf/kernel/normal) checks+=("normal:$i:$s:$z") ;;
-        ovmf/kernel/spm)
-            spm=1
-            [ "$first" -ge 0 ] || first=$i
-            span=$((s + z - node_start[first]))
-            checks+=("published:$i:$s:$z:0xefffffff")
-            # Without HMAT the guest cannot split a merged range by node.
-            if [ "$merge" = 0 ] || [ "$hmat" = 1 ]; then
-                checks+=("spm:$i:$s:$z")
-            fi
-            [ "$online" = 1 ] && checks+=("online:$i:$z") ;;
-        ovmf/kernel/reserved) checks+=("published:$i:$s:$z:2" "reserved:$i:$s:$z") ;;
-        seabios/kernel/reserved)
-            checks+=("published:$i:$s:$z:2" "bios-reserved:$s:$z" "reserved:$i:$s:$z") ;;
-        seabios/kernel/spm)
-            checks+=("published:$i:$s:$z:0xefffffff" "bios-absent:$s:$z" "absent:$i:$s:$z") ;;
-        seabios/firmware/spm) checks+=("bios-absent:$s:$z") ;;
-        seabios/firmware/reserved) checks+=("bios-reserved:$s:$z") ;;
-        *) die "scenario error: no checks for $firmware/$boot/$t" ;;
-        esac
-    done
-    if [ "$merge" = 1 ]; then
-        checks+=("merged:${node_start[first]}:$span")
-        [ "$hmat" = 1 ] || checks+=("one-device:$first:${node_start[first]}:$span")
-    fi
-    if [ "$boot" = kernel ] && [ "$spm" = 0 ]; then
-        checks+=(nodax)
-    fi
-}
+# shellcheck source=scripts/guest-scenarios.sh
+. "$(dirname "$0")/guest-scenarios.sh"
 
 # qemu_cmd TMPDIR LOG: the QEMU command line, in array cmd
 qemu_cmd() {
-    local tmp=$1 log=$2 i mib type opt append
+    local tmp=$1 log=$2 i mib type opt append bin=$QEMU bios
     local mopt="$machine,max-ram-below-4g=${below4g}M"
+    local kvar=GUEST_KERNEL_${kernel//./_} ivar=GUEST_INITRD_${kernel//./_}
     [ "$hmat" = 1 ] && mopt+=",hmat=on"
-    cmd=("$QEMU" -machine "$mopt" -accel tcg
+    [ "$qemu" = base ] && bin=$QEMU_BASE
+    cmd=("$bin" -machine "$mopt" -accel tcg
          -cpu qemu64 -smp 1 -m "${total_mib}M")
     for i in "${!nodes[@]}"; do
         mib=${nodes[i]%%:*} type=${nodes[i]#*:}
@@ -158,7 +58,8 @@ qemu_cmd() {
             type=$OVERRIDE
             [ "$type" = none ] && type=-
         fi
-        [ "$type" = - ] || opt+=",memmap-type=$type"
+        # the unpatched QEMU knows no memmap-type (and has only normal)
+        [ "$type" = - ] || [ "$qemu" = base ] || opt+=",memmap-type=$type"
         cmd+=(-numa "$opt")
     done
     if [ "$firmware" = ovmf ]; then
@@ -167,7 +68,9 @@ qemu_cmd() {
               -drive "if=pflash,format=raw,unit=1,file=$tmp/OVMF_VARS.fd")
     else
         # SeaBIOS's debug output (its e820 dump) goes to the same log.
-        cmd+=(-bios "$GUEST_SEABIOS"
+        bios=$GUEST_SEABIOS
+        [ "$firmware" = sbp ] && bios=$GUEST_SEABIOS_PATCHED
+        cmd+=(-bios "$bios"
               -chardev "file,id=fwdbg,path=$log,append=on"
               -device "isa-debugcon,iobase=0x402,chardev=fwdbg")
     fi
@@ -175,7 +78,7 @@ qemu_cmd() {
         append="console=ttyS0 panic=-1 oops=panic"
         [ "$firmware" = ovmf ] && append+=" efi=debug"
         [ "$online" = 1 ] && append+=" memmap_demo=online"
-        cmd+=(-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" -append "$append")
+        cmd+=(-kernel "${!kvar}" -initrd "${!ivar}" -append "$append")
     else
         # No boot device: SeaBIOS prints its map, fails to boot, resets
         # at once (reboot-timeout=0), and -no-reboot ends QEMU.
@@ -219,6 +122,24 @@ prereqs() {
     cat "$alog" >&2
     # shellcheck source=/dev/null
     . "$G/assets.env"
+    if [ -z "${GUEST_SEABIOS_PATCHED:-}" ]; then
+        local slog=$LOGS/guest-seabios.log dir
+        if dir=$("$ROOT/scripts/seabios.sh" 2>"$slog"); then
+            GUEST_SEABIOS_PATCHED=$dir/bios-256k.bin
+            cat "$slog" >&2
+        else
+            # not a reason to skip: the sbp scenarios fail with it
+            sbp_reason="patched SeaBIOS did not build: $(grep '^error:' "$slog" | tail -1) (log: $slog)"
+        fi
+    fi
+}
+sbp_reason=""
+
+# scenario_reason: why the defined scenario cannot run here (empty: it can)
+scenario_reason() {
+    if [ "$qemu" = base ] && [ ! -x "$QEMU_BASE" ]; then
+        echo "no unpatched QEMU (set QEMU_BASE=; make check does)"
+    fi
 }
 
 # run NAME [demo]: one scenario; sets result (PASS|FAIL|SKIP), boot_secs
@@ -226,9 +147,14 @@ run() {
     local name=$1 mode=${2:-} log tmp rc t0 t1 i
     define "$name"; layout; checks
     result=FAIL boot_secs=-
-    if [ -n "$prereq_reason" ]; then
-        echo "SKIP $name: $prereq_reason"
+    local why=${prereq_reason:-$(scenario_reason)}
+    if [ -n "$why" ]; then
+        echo "SKIP $name: $why"
         result=SKIP
+        return
+    fi
+    if [ "$firmware" = sbp ] && [ -n "$sbp_reason" ]; then
+        echo "FAIL $name: $sbp_reason"
         return
     fi
     log=$LOGS/guest-$name.log
@@ -282,36 +208,69 @@ run() {
     fi
 }
 
+# demo_one SCENARIO FIRMWARE-LABEL: one road of the demo; sets demo_ok=0
+# when it fails
+demo_one() {
+    local name=$1 label=$2 gib
+    define "$name"; layout
+    echo
+    echo "=== memmap-type=spm through $label: q35, Linux ($GUEST_KERNEL_PKG), TCG ==="
+    run "$name" demo
+    gib=$((node_size[1] / GiB))
+    if [ "$result" = PASS ]; then
+        printf 'PASS (%s): node 1 (%d GiB at 0x%x) reached Linux as soft-reserved memory, became a dax device on node 1, and was onlined as node 1 RAM (boot %s s)\n' \
+            "$label" "$gib" "${node_start[1]}" "$boot_secs"
+    else
+        printf 'FAIL (%s): the guest did not see node 1 as soft-reserved memory as expected (log %s)\n' \
+            "$label" "$LOGS/guest-$name.log"
+        demo_ok=0
+    fi
+}
+
 demo() {
     prereqs
     [ -z "$prereq_reason" ] || die "$prereq_reason"
-    define q35-ovmf-spm; layout
-    echo "memmap-type=spm demo: q35 + OVMF ($GUEST_OVMF_PKG), Linux ($GUEST_KERNEL_PKG), TCG"
-    run q35-ovmf-spm demo
-    local gib=$((node_size[1] / GiB))
-    if [ "$result" = PASS ]; then
-        printf 'verdict: PASS: memmap-type=spm works: node 1 (%d GiB at 0x%x) reached Linux as soft-reserved memory, became a dax device on node 1, and was onlined as node 1 RAM (boot %s s)\n' \
-            "$gib" "${node_start[1]}" "$boot_secs"
+    [ -z "$sbp_reason" ] || die "$sbp_reason"
+    demo_ok=1
+    demo_one q35-ovmf-spm "OVMF ($GUEST_OVMF_PKG)"
+    demo_one q35-sbp-spm "SeaBIOS with patches/seabios/ ($GUEST_SEABIOS_PATCHED)"
+    echo
+    if [ $demo_ok = 1 ]; then
+        echo "verdict: PASS: memmap-type=spm works with both firmware roads (OVMF and patched SeaBIOS)"
     else
-        printf 'verdict: FAIL: the guest did not see node 1 as soft-reserved memory as expected (log %s)\n' \
-            "$LOGS/guest-q35-ovmf-spm.log"
+        echo "verdict: FAIL: see the FAIL lines above"
         exit 1
     fi
 }
 
+# all: every scenario, GUEST_JOBS at a time (TCG runs one vCPU in one
+# host thread, so two boots use the two cores of a small machine); the
+# output of each is printed whole, in scenario order
 all() {
-    local name pass=0 fail=0 skip=0 summary=()
+    local name i pass=0 fail=0 skip=0 summary=() out=$G/all res
     prereqs
-    for name in "${SCENARIOS[@]}"; do
-        run "$name"
-        case $result in
-        PASS) pass=$((pass + 1)) ;;
-        FAIL) fail=$((fail + 1)) ;;
-        SKIP) skip=$((skip + 1)) ;;
-        esac
-        summary+=("$(printf '  %-4s %-24s %s s' "$result" "$name" "$boot_secs")")
+    rm -rf "$out"; mkdir -p "$out"
+    for i in "${!SCENARIOS[@]}"; do
+        name=${SCENARIOS[i]}
+        while [ "$(jobs -rp | wc -l)" -ge "$GUEST_JOBS" ]; do wait -n || true; done
+        (
+            run "$name"
+            printf '%s %s\n' "$result" "$boot_secs" >"$out/$i.result"
+        ) >"$out/$i.out" 2>&1 &
     done
-    echo "summary (boot wall time under TCG):"
+    wait || true
+    for i in "${!SCENARIOS[@]}"; do
+        name=${SCENARIOS[i]}
+        cat "$out/$i.out"
+        res=$(cat "$out/$i.result" 2>/dev/null || echo "FAIL -")
+        case ${res%% *} in
+        PASS) pass=$((pass + 1)) ;;
+        SKIP) skip=$((skip + 1)) ;;
+        *) fail=$((fail + 1)) ;;
+        esac
+        summary+=("$(printf '  %-4s %-26s %s s' "${res%% *}" "$name" "${res#* }")")
+    done
+    echo "summary (boot wall time under TCG, $GUEST_JOBS boots at a time):"
     printf '%s\n' "${summary[@]}"
     echo "guest: $pass passed, $fail failed, $skip skipped"
     [ "$fail" = 0 ]
@@ -321,7 +280,7 @@ case "${1:-}" in
 --all) all ;;
 --demo) demo ;;
 --list)
-    for s in "${SCENARIOS[@]}"; do define "$s"; printf '%-22s %s\n' "$s" "$desc"; done ;;
+    for s in "${SCENARIOS[@]}"; do define "$s"; printf '%-26s %s\n' "$s" "$desc"; done ;;
 "" | -*) die "usage: $0 SCENARIO | --all | --demo | --list" ;;
 *)
     define "$1"

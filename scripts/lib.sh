@@ -8,9 +8,22 @@ mkdir -p "$CACHE" "$LOGS"
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# lock KEY: value of KEY from qemu.lock
+# Which patch series the series scripts (fetch-base.sh, apply.sh,
+# export.sh) work on: SERIES=qemu (default) or SERIES=seabios.  Each has
+# its pins in $SERIES.lock, its mails in patches/$SERIES/ and its
+# pristine base in a bare repository in the cache.
+SERIES=${SERIES:-qemu}
+case $SERIES in
+qemu) BASE_GIT=$CACHE/base.git ;;
+seabios) BASE_GIT=$CACHE/seabios-base.git ;;
+*) printf 'error: unknown SERIES=%s (qemu or seabios)\n' "$SERIES" >&2; exit 1 ;;
+esac
+LOCKFILE=$ROOT/$SERIES.lock
+PATCHDIR=$ROOT/patches/$SERIES
+
+# lock KEY: value of KEY from $SERIES.lock
 lock() {
-    sed -n "s/^$1=//p" "$ROOT/qemu.lock"
+    sed -n "s/^$1=//p" "$LOCKFILE"
 }
 
 # run_logged LOG CMD...: run CMD with all output in LOG; on failure show
@@ -24,10 +37,10 @@ run_logged() {
     fi
 }
 
-# series_hash: a short hash of patches/qemu/series and every patch in it
+# series_hash: a short hash of patches/$SERIES/series and every patch in it
 series_hash() {
-    local pq=$ROOT/patches/qemu p
-    { cat "$pq/series"; grep -v '^\s*\(#\|$\)' "$pq/series" |
+    local pq=$PATCHDIR p
+    { cat "$pq/series"; { grep -v '^\s*\(#\|$\)' "$pq/series" || true; } |
         while read -r p; do cat "$pq/$p"; done; } | sha256sum | cut -c1-16
 }
 

@@ -20,6 +20,8 @@ which computes every address and size from the scenario's configuration:
                                   (SeaBIOS drops type 0xEFFFFFFF)
   bios-absent:START:SIZE          not in SeaBIOS's own e820 map
   bios-reserved:START:SIZE        type 2 in SeaBIOS's own e820 map
+  bios-spm:START:SIZE             exactly this entry, type 0xEFFFFFFF, in
+                                  SeaBIOS's own map (patched SeaBIOS)
   nodax                           no dax device at all
   merged:START:SIZE               the firmware EFI map has one SP descriptor
                                   for adjacent spm ranges QEMU kept apart
@@ -298,12 +300,25 @@ class Checker:
                        % (node, self.show_efi(start, end)))
         ram = self.ram_overlap(b, start, end)
         kb = b.nodes.get(node, 0)
-        self.check(not ram and kb * 1024 < (1 - MIN_FRACTION) * size,
-                   "not System RAM at boot (node %d MemTotal: %s)"
-                   % (node, "%d kB" % kb if node in b.nodes else "node has no memory"),
-                   "node %d range is RAM at boot: /proc/iomem %s, node MemTotal %d kB"
-                   % (node, ", ".join("%s %s" % (fmt_range(s, e), n) for s, e, n in ram)
-                      or "-", kb))
+        if self.kmem_at_boot(node):
+            # Newer kernels (Debian's 6.12 and 7.x) bind hmem devices to
+            # kmem and online their memory at boot: RAM then, but only
+            # as "System RAM (kmem)" under the dax device.
+            kmem = [x for x in covering(b.iomem_sub, start, end)
+                    if x[2] == "System RAM (kmem)" and x[0] <= start and x[1] >= end]
+            self.check(not ram and kmem and MIN_FRACTION * size <= kb * 1024 <= size,
+                       "kernel policy: dax device bound to kmem at boot, node %d memory "
+                       "is System RAM (kmem) under it (node %d MemTotal %d kB)" % (node, node, kb),
+                       "node %d: dax device on kmem at boot, but /proc/iomem top level %s, "
+                       "System RAM (kmem) %s, MemTotal %d kB"
+                       % (node, ram or "-", kmem or "-", kb))
+        else:
+            self.check(not ram and kb * 1024 < (1 - MIN_FRACTION) * size,
+                       "not System RAM at boot (node %d MemTotal: %s)"
+                       % (node, "%d kB" % kb if node in b.nodes else "node has no memory"),
+                       "node %d range is RAM at boot: /proc/iomem %s, node MemTotal %d kB"
+                       % (node, ", ".join("%s %s" % (fmt_range(s, e), n) for s, e, n in ram)
+                          or "-", kb))
         dax = [d for d in b.dax if d["target_node"] == node]
         good = [d for d in dax if d["size"] == size and d["start"] in (None, start)]
         if len(dax) == 1 and good:
@@ -318,6 +333,11 @@ class Checker:
                              d["name"], d["target_node"], d["size"],
                              "0x%x" % d["start"] if d["start"] is not None else "?")
                              for d in b.dax) or "none"))
+
+    def kmem_at_boot(self, node):
+        """the kernel bound node's dax device to kmem by itself at boot"""
+        return any(d["target_node"] == node and d.get("driver") == "kmem"
+                   for d in self.boot.dax)
 
     def c_online(self, node, size):
         after = self.rep.phases.get("online")
@@ -336,6 +356,13 @@ class Checker:
                            "onlining node %d: %s" % (node, bl))
         before_kb = self.boot.nodes.get(node, 0)
         after_kb = after.nodes.get(node, 0)
+        if self.kmem_at_boot(node):
+            self.check(MIN_FRACTION * size <= after_kb * 1024 <= size,
+                       "node %d MemTotal %d kB (node size %s): onlined by the kernel at boot"
+                       % (node, after_kb, fmt_size(size)),
+                       "node %d MemTotal %d kB after onlining, want about %d kB"
+                       % (node, after_kb, size // 1024))
+            return
         grew = (after_kb - before_kb) * 1024
         self.check(MIN_FRACTION * size <= grew <= size,
                    "node %d MemTotal %d kB -> %d kB (+%s, node size %s)"
@@ -457,7 +484,8 @@ class Checker:
 
     def show_bios(self, start, end):
         m = covering(self.rep.bios_e820 or [], start, end)
-        return ", ".join("%s type %d" % (fmt_range(s, e), t) for s, e, t in m) or "no entry"
+        return ", ".join("%s type 0x%x (%s)" % (fmt_range(s, e), t, E820_NAMES.get(t, "?"))
+                         for s, e, t in m) or "no entry"
 
     def c_bios_absent(self, start, size):
         m = self.bios_map()
@@ -480,6 +508,17 @@ class Checker:
                    "SeaBIOS e820: %s" % self.show_bios(start, end),
                    "SeaBIOS e820 lacks reserved %s: %s" % (fmt_range(start, end),
                                                             self.show_bios(start, end)))
+
+    def c_bios_spm(self, start, size):
+        m = self.bios_map()
+        if m is None:
+            return
+        end = start + size
+        self.check((start, end, 0xEFFFFFFF) in m,
+                   "SeaBIOS e820 (%s): %s" % (self.rep.bios_version or "SeaBIOS",
+                                             self.show_bios(start, end)),
+                   "SeaBIOS e820 lacks soft reserved %s as an entry of its own: %s"
+                   % (fmt_range(start, end), self.show_bios(start, end)))
 
     def c_nodax(self):
         if not self.need_boot():
