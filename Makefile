@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest mutate robust sanitize migrate bench clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export mutate robust sanitize migrate bench clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -12,6 +12,8 @@ help:
 	@echo "make build     build qemu-system-x86_64 from $(TREE) in tree/build"
 	@echo "make docs      build QEMU's documentation with the series applied"
 	@echo "make guest     every guest scenario against tree/build (see scripts/guest-run.sh --list)"
+	@echo "make seabios   build SeaBIOS with patches/seabios/ (bios-256k.bin, bios.bin)"
+	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
 	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
@@ -47,6 +49,15 @@ demo: deps
 guest:
 	scripts/guest-run.sh --all
 
+seabios:
+	scripts/seabios.sh
+
+seabios-tree:
+	SERIES=seabios scripts/apply.sh tree/seabios
+
+seabios-export:
+	SERIES=seabios scripts/export.sh tree/seabios
+
 mutate: fetch
 	scripts/mutate.sh
 
@@ -63,7 +74,7 @@ bench:
 	scripts/bench.sh
 
 clean:
-	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results tree/build
+	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build
 
 distclean:
 	rm -rf .cache tree
