@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export mutate robust sanitize migrate bench clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -14,6 +14,7 @@ help:
 	@echo "make guest     every guest scenario against tree/build (see scripts/guest-run.sh --list)"
 	@echo "make seabios   build SeaBIOS with patches/seabios/ (bios-256k.bin, bios.bin)"
 	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
+	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root)"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
 	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
@@ -51,6 +52,9 @@ guest:
 
 seabios:
 	scripts/seabios.sh
+
+libvirt:
+	scripts/libvirt.sh
 
 seabios-tree:
 	SERIES=seabios scripts/apply.sh tree/seabios

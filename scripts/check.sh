@@ -15,7 +15,9 @@
 #     (scripts/seabios.sh);
 #  6. Linux guests under TCG (scripts/guest-run.sh --all), and one boot
 #     with stock SeaBIOS in place of the patched one, which must fail;
-#  7. robustness, migration, benchmark smoke test, PCI window.
+#  7. robustness, migration, benchmark smoke test, PCI window, and the
+#     libvirt road (scripts/libvirt.sh: a private libvirtd runs the
+#     domain XML examples of contrib/libvirt/).
 # Results of steps 2 and 3 are cached by the exact inputs (source tree
 # ids, scripts, lock file) and reported as "(cached)"; FORCE=1 reruns.
 set -euo pipefail
@@ -275,6 +277,7 @@ if [ "$n" -gt 0 ]; then
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
     BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
     PCIWIN_QEMU=$QEMU_PATCHED suite pciwin "$S/pciwin.sh"
+    QEMU=$QEMU_PATCHED suite libvirt "$S/libvirt.sh"
 fi
 
 echo
