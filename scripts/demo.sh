@@ -1,6 +1,8 @@
 #!/bin/bash
-# `make demo`: build qemu-system-x86_64 with the series and boot a Linux
-# guest (q35 + OVMF) with an spm NUMA node; show what the guest sees.
+# `make demo`: build qemu-system-x86_64 with the series (and SeaBIOS with
+# patches/seabios/, through guest-run.sh) and boot a Linux guest with an
+# spm NUMA node twice, through OVMF and through patched SeaBIOS; show what
+# the guest sees.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 src=$CACHE/demo/src; build=$CACHE/demo/build
