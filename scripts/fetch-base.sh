@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkg=$(lock base_package); ver=$(lock base_version)
+[ -n "$(lock base_author)" ] || die "$(basename "$LOCKFILE") has no base_author"
 file=$(lock base_file); sum=$(lock base_sha256); tag=$(lock base_tag)
 repo=$BASE_GIT
 dl=$CACHE/downloads
@@ -32,7 +33,7 @@ say "import: unpacking and committing the pristine base"
 tmp=$(mktemp -d "$CACHE/import.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tar -xf "$dl/$file" -C "$tmp" --strip-components=1
-export GIT_AUTHOR_NAME="$pkg orig tarball" GIT_AUTHOR_EMAIL="series@memmap-type.invalid"
+export GIT_AUTHOR_NAME="$(lock base_author)" GIT_AUTHOR_EMAIL="series@memmap-type.invalid"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 g="git -c core.autocrlf=false -c core.filemode=true -c core.symlinks=true -c init.defaultBranch=base"
