@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -20,6 +20,7 @@ help:
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
 	@echo "make migrate   live migration between unpatched and patched builds"
 	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.svg"
+	@echo "make ci-local  run .gitlab-ci.yml here with gitlab-ci-local (JOB=name for one job; docs/CI.md)"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
 deps:
@@ -77,8 +78,21 @@ migrate:
 bench:
 	scripts/bench.sh
 
-clean:
-	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build
+ci-local:
+	scripts/ci-local.sh $(if $(JOB),"$(JOB)")
 
-distclean:
+ci-validate:
+	scripts/ci-validate.sh
+
+clean:
+	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build \
+	    .cache/ci .cache/ci-matrix .cache/ci-series .cache/gitlab-ci-local .cache/ci-validate
+
+distci-local:
+	scripts/ci-local.sh $(if $(JOB),"$(JOB)")
+
+ci-validate:
+	scripts/ci-validate.sh
+
+clean:
 	rm -rf .cache tree

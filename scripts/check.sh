@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make check`: every test of the project, ending in one verdict line
 # "N passed, N failed, N skipped".
+#  0. the GitLab pipeline file validates (scripts/ci-validate.sh);
 #  1. series hygiene (scripts/check-series.sh qemu): git am, export,
 #     checkpatch, identity;
 #  2. bisectability: qemu-system-x86_64 and qemu-system-i386 build at
@@ -64,6 +65,7 @@ suite() {
     printf '  %s  %s\n' "$([ "$f" = 0 ] && echo DONE || echo FAIL)" "$line"
 }
 
+suite ci-validate "$S/ci-validate.sh"
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
     echo "check: patches/qemu/ does not apply; nothing else can run"

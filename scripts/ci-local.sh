@@ -1,0 +1,156 @@
+#!/bin/bash
+# `make ci-local`: run .gitlab-ci.yml on this machine with gitlab-ci-local,
+# the version pinned in package.json / package-lock.json, installed with
+# `npm ci` into .cache/npm (never into the system).  Every job runs with
+# the shell executor (no container: jobs run here, in this checkout, as
+# the current user; the pipeline's `image:` is ignored), one job at a
+# time by default (jobs share this checkout's .cache/, and a build uses
+# every core).
+#
+#   scripts/ci-local.sh                 the whole pipeline
+#   scripts/ci-local.sh JOB...          only these jobs ("qtest-matrix: [clang]")
+#   scripts/ci-local.sh --stage STAGE   only the jobs of one stage
+#   scripts/ci-local.sh --list          list the jobs, run nothing
+#   scripts/ci-local.sh --install       install gitlab-ci-local, print its path
+#                                       (exit status 77: no Node.js >= 20.19 here)
+#   options: --needs (with JOB: run the jobs it needs first),
+#            --concurrency N (default 1), -- ARGS (passed to gitlab-ci-local)
+#
+# Prints each job's verdict (a job that did not run, because a job before
+# it failed, is SKIP) and ends with "ci-local: N passed, N failed, N
+# skipped"; exit status 1 when a job failed.  gitlab-ci-local keeps its
+# state in .cache/gitlab-ci-local/ (each job's output in output/); the
+# whole run is logged to .cache/logs/ci-local.log.
+# Needs Node.js >= 20.19 and npm (the pinned version's own needs), and
+# rsync to run jobs (installed with apt-get when missing, as root).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+npmdir=$CACHE/npm
+state=.cache/gitlab-ci-local     # relative to $ROOT, as gitlab-ci-local wants it
+
+# node_ok: Node.js and npm are there and Node.js is at least 20.19
+node_ok() {
+    command -v node >/dev/null && command -v npm >/dev/null &&
+        node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                 process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
+
+# install: npm ci of the committed lock file into .cache/npm, when the
+# lock file changed or the tree is missing; prints the entry point
+install() {
+    local want have bin=$npmdir/node_modules/gitlab-ci-local/dist/index.js pinned
+    if ! node_ok; then   # exit status 77: cannot run here (not a failure)
+        printf 'error: gitlab-ci-local %s needs Node.js >= 20.19 and npm; this machine has node %s, npm %s\n' \
+            "$(sed -n 's/.*"gitlab-ci-local": "\([^"]*\)".*/\1/p' "$ROOT/package.json")" \
+            "$(node --version 2>/dev/null || echo missing)" "$(npm --version 2>/dev/null || echo missing)" >&2
+        exit 77
+    fi
+    mkdir -p "$npmdir"
+    exec 8>"$npmdir/.lock"
+    flock 8
+    want=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum | cut -c1-16)
+    have=$(cat "$npmdir/.installed" 2>/dev/null || true)
+    if [ "$have" != "$want" ] || [ ! -e "$bin" ]; then
+        say "ci-local: npm ci (package-lock.json) into ${npmdir#"$ROOT"/} (log: $LOGS/ci-npm.log)"
+        rm -f "$npmdir/.installed"
+        cp "$ROOT/package.json" "$ROOT/package-lock.json" "$npmdir/"
+        # --ignore-scripts: nothing in the tree needs an install script
+        (cd "$npmdir" && run_logged "$LOGS/ci-npm.log" \
+            npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn)
+        echo "$want" >"$npmdir/.installed"
+    fi
+    exec 8>&-
+    pinned=$(node -p 'require(process.argv[1]).devDependencies["gitlab-ci-local"]' "$ROOT/package.json")
+    have=$(node "$bin" --version 2>/dev/null || true)
+    [ "$have" = "$pinned" ] ||
+        die "gitlab-ci-local in ${npmdir#"$ROOT"/} says '$have', package.json pins $pinned"
+    printf '%s\n' "$bin"
+}
+
+# gcl ARGS...: the pinned gitlab-ci-local on this checkout's pipeline,
+# without its notes that this checkout has no git remote "origin" (it
+# then makes up the CI_PROJECT_* variables, which no job uses)
+noise="^(Unable to retrieve default remote branch|Using fallback git remote data|fatal: ref refs/remotes/origin/HEAD is not a symbolic ref|error: No such remote 'origin'|  Command failed with exit code [0-9]+: git (symbolic-ref|remote get-url)|git remote get-url origin didn't provide valid matches)"
+gcl() {
+    (cd "$ROOT" && node "$GCL" --cwd . --file .gitlab-ci.yml --state-dir "$state" "$@") \
+        2> >(grep -v -E "$noise" >&2)
+}
+
+mode=run; jobs=(); stage=; needs=(); conc=1; extra=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --list) mode=list ;;
+    --install) mode=install ;;
+    --stage) stage=${2:?--stage needs a stage}; shift ;;
+    --needs) needs=(--needs) ;;
+    --concurrency) conc=${2:?--concurrency needs a number}; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -*) die "usage: $0 [--list | --install | --stage STAGE | JOB...] [--needs] [--concurrency N] [-- ARGS]" ;;
+    *) jobs+=("$1") ;;
+    esac
+    shift
+done
+
+GCL=$(install)
+case $mode in
+install) printf '%s\n' "$GCL"; exit 0 ;;
+list) gcl --list; exit ;;
+esac
+
+if ! command -v rsync >/dev/null; then
+    # gitlab-ci-local copies the tracked files with rsync before any job
+    [ "$(id -u)" = 0 ] || die "gitlab-ci-local needs rsync; install it (apt-get install rsync)"
+    say "ci-local: installing rsync (log: $LOGS/deps-apt.log)"
+    run_logged "$LOGS/deps-apt.log" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
+        apt-get install -y -q --no-install-recommends rsync
+fi
+
+# The jobs this run should end with a verdict for: those named, those of
+# the stage, or every job that runs on its own (not manual, not never)
+listing=$(gcl --list-json) || die "gitlab-ci-local cannot read .gitlab-ci.yml (scripts/ci-validate.sh checks it)"
+if [ ${#jobs[@]} -gt 0 ]; then
+    expected=("${jobs[@]}")
+else
+    mapfile -t expected < <(node -e '
+        const [stage] = process.argv.slice(1);
+        for (const j of JSON.parse(require("fs").readFileSync(0, "utf8")))
+            if (!["manual", "never"].includes(j.when) && (!stage || j.stage === stage))
+                console.log(j.name);' "$stage" <<<"$listing")
+fi
+[ ${#expected[@]} -gt 0 ] || die "no job to run${stage:+ in stage $stage}"
+
+args=(--force-shell-executor --concurrency "$conc" --no-color "${needs[@]}")
+if [ -n "$stage" ]; then args+=(--stage "$stage"); else args+=("${jobs[@]}"); fi
+log=$LOGS/ci-local.log
+say "ci-local: gitlab-ci-local $(node "$GCL" --version), shell executor, ${#expected[@]} job(s), concurrency $conc (log: $log)"
+rc=0
+gcl "${args[@]}" "${extra[@]}" 2>&1 | tee "$log" || rc=$?
+
+# gitlab-ci-local closes with one line per job that ran: " PASS  name",
+# " FAIL  name" or " WARN  name" (failed, allowed to); a job that did not
+# run has none.
+declare -A verdict=()
+while read -r v name; do
+    verdict[$name]=$v
+done < <(sed -n -E 's/^ (PASS|FAIL|WARN) +(.*[^ ]) *$/\1 \2/p' "$log")
+# jobs that ran besides those expected (--needs)
+for j in "${!verdict[@]}"; do
+    printf '%s\n' "${expected[@]}" | grep -qxF -- "$j" || expected+=("$j")
+done
+pass=0; fail=0; skip=0
+echo
+echo "ci-local: verdicts (each job's output: $state/output/)"
+for j in "${expected[@]}"; do
+    case ${verdict[$j]:-} in
+    PASS) pass=$((pass + 1)); printf '  PASS  %s\n' "$j" ;;
+    FAIL) fail=$((fail + 1)); printf '  FAIL  %s\n' "$j" ;;
+    WARN) fail=$((fail + 1)); printf '  FAIL  %s (allowed to fail)\n' "$j" ;;
+    *) skip=$((skip + 1)); printf '  SKIP  %s (did not run: a job it waits for failed, or the run stopped)\n' "$j" ;;
+    esac
+done
+[ "$rc" = 0 ] || [ "$fail" -gt 0 ] || { fail=$((fail + 1)); echo "  FAIL  gitlab-ci-local exited with status $rc"; }
+echo "ci-local: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

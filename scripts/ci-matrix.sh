@@ -1,0 +1,194 @@
+#!/bin/bash
+# One job of the CI build matrix (.gitlab-ci.yml, job qtest-matrix): QEMU
+# with the series, built in one of the configurations QEMU's own CI
+# builds, and the qtests the series touches, run for qemu-system-i386 and
+# qemu-system-x86_64.
+#
+#   scripts/ci-matrix.sh CONFIG [--build-only]
+#   scripts/ci-matrix.sh --configs          the CONFIG names, one a line
+#
+#   CONFIG      compiler   configure flags added to scripts/build.sh's
+#   gcc-debug   gcc        --enable-debug
+#   clang       clang      (none; clang and clang++ through ccache)
+#   asan-ubsan  gcc        --enable-asan --enable-ubsan (make sanitize's)
+#
+#  1. scripts/apply.sh .cache/ci-matrix/CONFIG/src: the pristine base +
+#     the series, in a tree of this configuration's own (left alone while
+#     it holds the current series, so that a second run rebuilds nothing);
+#  2. scripts/build.sh with CONFIGURE_EXTRA into .cache/ci-matrix/CONFIG/
+#     build: only qemu-system-x86_64, qemu-system-i386 and the qtests
+#     numa-memmap-test, numa-test and bios-tables-test;
+#  3. for each target: numa-memmap-test, numa-test, and the cases of
+#     bios-tables-test that build an SRAT (the list btt_cases of
+#     scripts/check.sh, read from there) under TCG, with /dev/kvm hidden
+#     in a private mount namespace as make check does;
+#  4. asan-ubsan: with make sanitize's ASAN_OPTIONS/UBSAN_OPTIONS (the
+#     first report aborts QEMU; reports go to files, not stderr), no
+#     sanitizer report in any of those files (one more test).
+# Each test program run for one target is one test.  Logs:
+# .cache/logs/ci-matrix-CONFIG-*.log; the last line is
+# "ci-matrix CONFIG: N passed, N failed, N skipped" (exit status 1 on any
+# failure).  Environment: NICE (build and test niceness, default 10).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+S=$ROOT/scripts
+configs=(gcc-debug clang asan-ubsan)
+usage() { die "usage: $0 CONFIG [--build-only] | --configs   (CONFIG: ${configs[*]})"; }
+
+config=${1:-}; build_only=
+case $config in
+--configs) printf '%s\n' "${configs[@]}"; exit 0 ;;
+gcc-debug | clang | asan-ubsan) ;;
+*) usage ;;
+esac
+case ${2:-} in
+--build-only) build_only=1 ;;
+'') ;;
+*) usage ;;
+esac
+nice=${NICE:-10}
+dir=$CACHE/ci-matrix/$config
+src=$dir/src
+build=$dir/build
+tag="ci-matrix $config"
+pass=0; fail=0; skip=0
+ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
+bad()  { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
+skp()  { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
+verdict() { echo "$tag: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; }
+
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
+flock -n 9 || die "another scripts/ci-matrix.sh $config is running ($dir/.lock)"
+
+# The SRAT cases of bios-tables-test: make check's list, taken from
+# scripts/check.sh so that there is one list (the series' own memmap case
+# is added there when the series is not empty, and so here).
+btt_cases=()
+read -r -a btt_cases <<<"$(sed -n '/^btt_cases=(/,/)/p' "$S/check.sh" | tr -d '()' | sed 's/^btt_cases=//' | tr '\n' ' ')"
+mapfile -t btt_extra < <(sed -n 's/.*btt_cases+=(\([^)]*\)).*/\1/p' "$S/check.sh" | tr ' ' '\n' | sed '/^$/d')
+if [ -n "$(grep -v '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)" ]; then
+    btt_cases+=("${btt_extra[@]}")
+fi
+for c in "${btt_cases[@]}"; do
+    [[ $c =~ ^acpi/[a-z0-9]+/[a-z0-9_-]+$ ]] || die "cannot read btt_cases from scripts/check.sh (got '$c')"
+done
+[ ${#btt_cases[@]} -gt 0 ] || die "cannot read btt_cases from scripts/check.sh"
+
+# Configure flags on top of build.sh's own: build.sh appends
+# CONFIGURE_EXTRA after its --cc/--cxx, and configure keeps the last one.
+# CONFIGURE_EXTRA is split on blanks, so "ccache clang" goes through two
+# small wrappers.
+case $config in
+gcc-debug) extra="--enable-debug" ;;
+asan-ubsan) extra="--enable-asan --enable-ubsan" ;;
+clang)
+    if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
+        [ "$(id -u)" = 0 ] || die "need root to install clang"
+        say "$tag: installing clang (log: $LOGS/deps-apt.log)"
+        run_logged "$LOGS/deps-apt.log" apt-get update -q
+        DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
+            apt-get install -y -q --no-install-recommends clang
+    fi
+    bin=$CACHE/ci-matrix/bin
+    mkdir -p "$bin"
+    for c in clang clang++; do
+        w=$bin/ccache-$c
+        body=$(printf '#!/bin/sh\nexec ccache %s "$@"\n' "$c")
+        [ "$(cat "$w" 2>/dev/null)" = "$body" ] || { printf '%s\n' "$body" >"$w"; chmod +x "$w"; }
+    done
+    extra="--cc=$bin/ccache-clang --cxx=$bin/ccache-clang++"
+    ;;
+esac
+[ "$config" != clang ] || [[ $CACHE != *[[:space:]]* ]] ||
+    die "$CACHE has a blank in its path: CONFIGURE_EXTRA cannot carry the compiler wrappers"
+
+"$S/deps.sh"
+# Re-apply only when the series changed (git am gives every patched file
+# a new mtime, and boards.h and numa.h are included nearly everywhere);
+# this tree is ours, so --force.
+if [ -d "$src/.git" ] &&
+   [ "$(git -C "$src" config memmap.applied-hash || true)" = "$(series_hash)" ] &&
+   [ "$(git -C "$src" rev-parse -q --verify HEAD || true)" = "$(git -C "$src" config memmap.applied-head || true)" ] &&
+   [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
+    say "$tag: $src is up to date with patches/qemu/"
+else
+    say "$tag: applying the series to $src"
+    "$S/apply.sh" "$src" --force
+fi
+
+say "$tag: building (configure flags: $extra; log: $LOGS/build-$config-build.log)"
+targets=(qemu-system-x86_64 qemu-system-i386
+         tests/qtest/numa-memmap-test tests/qtest/numa-test tests/qtest/bios-tables-test)
+if CONFIGURE_EXTRA=$extra nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
+    ok "build: ${targets[*]} ($config)"
+else
+    bad "build ($config; log: $LOGS/build-$config-build.log)"
+    verdict; exit 1
+fi
+[ -z "$build_only" ] || { verdict; exit; }
+
+tmo=1; reports=
+if [ "$config" = asan-ubsan ]; then
+    # make sanitize's settings (scripts/sanitize.sh explains each)
+    reports=$LOGS/ci-matrix-$config-reports
+    rm -rf "$reports"; mkdir -p "$reports"
+    export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0:print_summary=1:log_path=$reports/asan"
+    export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+    tmo=2   # a sanitized QEMU is slower
+fi
+report_re='ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|LeakSanitizer|SUMMARY:'
+
+# /dev/kvm: bios-tables-test uses KVM when it exists (and nested KVM
+# without SMM changes the FACP), so it runs in a mount namespace where
+# /dev/kvm is /dev/null, as in make check; without /dev/kvm, as it is.
+hide_kvm=(); btt_skip=
+if [ -e /dev/kvm ]; then
+    if unshare -m true 2>/dev/null; then
+        hide_kvm=(unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh)
+    else
+        btt_skip="/dev/kvm exists and hiding it needs a private mount namespace (root)"
+    fi
+fi
+
+# runtest NAME LOG SECONDS CMD...: run a qtest program in the build
+# directory; it passes with exit status 0, at least one "ok" line and,
+# under the sanitizers, no report text in its output
+runtest() {
+    local name=$1 log=$2 secs=$3 cases; shift 3
+    if (cd "$build" && timeout $((secs * tmo)) nice -n "$nice" "$@") >"$log" 2>&1 &&
+       grep -q '^ok ' "$log" && ! grep -qE "$report_re" "$log"; then
+        cases=$(grep -c '^ok ' "$log")
+        ok "$name ($cases cases)"
+    else
+        grep -E '^(not ok|Bail out)|mismatch|ERROR|runtime error' "$log" | head -5 | sed 's/^/        /'
+        bad "$name (log: $log)"
+    fi
+}
+
+for arch in i386 x86_64; do
+    for t in numa-memmap-test numa-test; do
+        runtest "$t, qemu-system-$arch" "$LOGS/ci-matrix-$config-$t-$arch.log" 1200 \
+            env QTEST_QEMU_BINARY="./qemu-system-$arch" "tests/qtest/$t"
+    done
+    name="bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]}"
+    if [ -n "$btt_skip" ]; then
+        skp "$name: $btt_skip"
+        continue
+    fi
+    args=(); for c in "${btt_cases[@]}"; do args+=(-p "/$arch/$c"); done
+    runtest "$name" "$LOGS/ci-matrix-$config-bios-tables-$arch.log" 900 \
+        "${hide_kvm[@]}" env QTEST_QEMU_BINARY="./qemu-system-$arch" tests/qtest/bios-tables-test "${args[@]}"
+done
+
+if [ -n "$reports" ]; then
+    n=$(find "$reports" -type f | wc -l)
+    if grep -lE "$report_re" "$reports"/* >/dev/null 2>&1; then
+        grep -hE -A5 "$report_re" "$reports"/* | head -40
+        bad "no sanitizer report: reports in $(grep -lE "$report_re" "$reports"/* | wc -l) of $n files under ${reports#"$ROOT"/}/"
+    else
+        ok "no sanitizer report from any QEMU or test process ($n runtime log files)"
+    fi
+fi
+verdict

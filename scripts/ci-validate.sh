@@ -1,0 +1,155 @@
+#!/bin/bash
+# Cheap validation of the GitLab pipeline (a few seconds; a step of
+# `make check`): the pinned gitlab-ci-local (scripts/ci-local.sh
+# --install) reads the pipeline file without running any job, and the
+# jobs are checked against this repository.
+#
+#   scripts/ci-validate.sh [--file PATH]    (default .gitlab-ci.yml; or
+#                                            CI_VALIDATE_FILE=PATH)
+#
+#  1. gitlab-ci-local --list-json: the file parses, its extends, anchors
+#     and !reference tags resolve, it passes GitLab's CI JSON schema, every
+#     stage and needs: it names exists; the jobs are printed;
+#  2. gitlab-ci-local --validate-dependency-chain: needs/dependencies
+#     point at jobs that run;
+#  3. on the expanded file (gitlab-ci-local --preview): every stage has a
+#     job; the `check` job runs `make check` and nothing else; every
+#     scripts/ file a job runs and every cache key file exists (scripts
+#     executable); every job keeps .cache/logs/ as artifacts (when:
+#     always); the matrix's CONFIG values are those scripts/ci-matrix.sh
+#     accepts.
+# A PATH outside this checkout is read as if it were this checkout's
+# .gitlab-ci.yml (its scripts are looked up here).  Without Node.js >=
+# 20.19 and npm, everything is skipped with the reason.  The last line is
+# "ci-validate: N passed, N failed, N skipped"; exit status 1 on a failure.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+S=$ROOT/scripts
+file=${CI_VALIDATE_FILE:-$ROOT/.gitlab-ci.yml}
+case ${1:-} in
+--file) file=${2:?--file needs a path} ;;
+'') ;;
+*) die "usage: $0 [--file PATH]" ;;
+esac
+[ -f "$file" ] || die "no such file: $file"
+rel=$(realpath --relative-to="$ROOT" "$file")
+case $rel in ../*) label=$(realpath "$file") ;; *) label=$rel ;; esac
+state=.cache/ci-validate          # relative to $ROOT, for gitlab-ci-local
+
+pass=0; fail=0; skip=0
+ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
+bad()  { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
+skp()  { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
+verdict() { echo "ci-validate: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; }
+
+echo "ci-validate: $label"
+rc=0
+gcl=$("$S/ci-local.sh" --install 2>"$LOGS/ci-validate-install.log") || rc=$?
+if [ "$rc" = 77 ]; then
+    skp "gitlab-ci-local: $(sed -n 's/^error: //p' "$LOGS/ci-validate-install.log" | tail -1)"
+    verdict; exit
+elif [ "$rc" != 0 ]; then
+    tail -15 "$LOGS/ci-validate-install.log"
+    bad "gitlab-ci-local installs from package-lock.json (log: $LOGS/ci-validate-install.log)"
+    verdict; exit 1
+fi
+version=$(node "$gcl" --version)
+
+# gcl ARGS...: gitlab-ci-local on the file; its diagnostics, without the
+# notes about this checkout having no git remote, in $LOGS/ci-validate-gcl.log
+gcl() {
+    local rc=0
+    (cd "$ROOT" && node "$gcl" --cwd . --file "$rel" --state-dir "$state" --no-color "$@") \
+        2>"$LOGS/ci-validate-gcl.log" || rc=$?
+    if [ "$rc" != 0 ]; then
+        grep -v -E 'remote|origin|symbolic-ref|fallback|^\s*at |^\s*$|finished in|validated in' \
+            "$LOGS/ci-validate-gcl.log" | head -12 | sed 's/^/        /' >&2
+    fi
+    return "$rc"
+}
+
+if ! listing=$(gcl --list-json); then
+    bad "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
+    verdict; exit 1
+fi
+ok "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
+# shellcheck disable=SC2016  # a JavaScript template, not shell
+node -e '
+const jobs = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const w = Math.max(...jobs.map(j => j.name.length));
+console.log(`  ${"job".padEnd(w)}  ${"stage".padEnd(8)}  needs`);
+for (const j of jobs) {
+    const needs = j.needs ? "[" + j.needs.map(n => n.job).join(", ") + "]" : "(stage order)";
+    console.log(`  ${j.name.padEnd(w)}  ${j.stage.padEnd(8)}  ${needs}`);
+}
+console.log(`  ${jobs.length} jobs`);' <<<"$listing"
+
+if gcl --validate-dependency-chain >/dev/null; then
+    ok "needs and dependencies point at jobs that run (--validate-dependency-chain)"
+else
+    bad "needs and dependencies point at jobs that run (--validate-dependency-chain)"
+fi
+
+preview=$ROOT/$state/preview.yml
+if ! gcl --preview >"$preview"; then
+    bad "gitlab-ci-local --preview expands $label"
+    verdict; exit 1
+fi
+configs=$("$S/ci-matrix.sh" --configs | tr '\n' ' ')
+# The checks on the expanded file print "ok TEXT" or "bad TEXT" lines.
+while read -r r text; do
+    case $r in ok) ok "$text" ;; *) bad "$text" ;; esac
+done < <(node - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" <<'JS'
+const fs = require("fs"), path = require("path");
+const [root, jsyaml, preview, configs] = process.argv.slice(2);
+const y = require(jsyaml).load(fs.readFileSync(preview, "utf8"));
+const globals = new Set(["stages", "variables", "default", "include", "workflow",
+                         "image", "services", "cache", "before_script", "after_script"]);
+const jobs = Object.entries(y).filter(([k, v]) => !globals.has(k) && !k.startsWith(".") && v && typeof v === "object");
+const say = (good, text) => console.log(`${good ? "ok" : "bad"} ${text}`);
+const lines = j => [j.before_script, j.script, j.after_script].flat(Infinity).filter(l => typeof l === "string");
+
+const used = new Set(jobs.map(([, j]) => j.stage || "test"));
+const empty = (y.stages || []).filter(s => !s.startsWith(".") && !used.has(s));
+say(empty.length === 0, `every stage has a job (${(y.stages || []).filter(s => !s.startsWith(".")).join(", ")})` +
+    (empty.length ? `: none in ${empty.join(", ")}` : ""));
+
+const check = y.check;
+const cs = check ? lines({script: check.script}) : [];
+say(cs.length === 1 && cs[0].trim() === "make check",
+    "job check runs `make check` exactly" + (check ? (cs.length === 1 && cs[0].trim() === "make check" ? "" : `: it runs ${JSON.stringify(cs)}`) : ": no job check"));
+
+const missing = [];
+for (const [name, j] of jobs) {
+    for (const l of lines(j))
+        for (const m of l.matchAll(/(?:^|[\s;&|(])(scripts\/[A-Za-z0-9_.\/-]+)/g)) {
+            const p = path.join(root, m[1]);
+            let okf = false;
+            try { fs.accessSync(p, fs.constants.X_OK); okf = fs.statSync(p).isFile(); } catch (e) {}
+            if (!okf) missing.push(`${name}: ${m[1]}`);
+        }
+    for (const c of [j.cache || []].flat())
+        for (const f of (c.key && c.key.files) || [])
+            if (!fs.existsSync(path.join(root, f))) missing.push(`${name}: cache key file ${f}`);
+}
+say(missing.length === 0, "every scripts/ file a job runs exists and is executable, every cache key file exists" +
+    (missing.length ? `; missing: ${[...new Set(missing)].join("; ")}` : ""));
+
+const nologs = jobs.filter(([, j]) => !(j.artifacts && j.artifacts.when === "always" &&
+                                        (j.artifacts.paths || []).some(p => p.replace(/\/$/, "") === ".cache/logs")))
+                   .map(([n]) => n);
+say(nologs.length === 0, "every job keeps .cache/logs/ as artifacts, when: always" +
+    (nologs.length ? `; not: ${nologs.join(", ")}` : ""));
+
+const want = configs.trim().split(/\s+/).sort().join(" ");
+const matrix = jobs.filter(([, j]) => lines(j).some(l => l.includes("scripts/ci-matrix.sh")));
+if (matrix.length === 0) say(false, "a job runs scripts/ci-matrix.sh");
+for (const [name, j] of matrix) {
+    const got = ((j.parallel && j.parallel.matrix) || []).flatMap(m => [m.CONFIG || []].flat()).sort().join(" ");
+    say(got === want, `job ${name}: matrix CONFIG values are those of scripts/ci-matrix.sh (${want})` +
+        (got === want ? "" : `; the file has: ${got || "none"}`));
+}
+JS
+)
+verdict
