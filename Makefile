@@ -88,11 +88,5 @@ clean:
 	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build \
 	    .cache/ci .cache/ci-matrix .cache/ci-series .cache/gitlab-ci-local .cache/ci-validate
 
-distci-local:
-	scripts/ci-local.sh $(if $(JOB),"$(JOB)")
-
-ci-validate:
-	scripts/ci-validate.sh
-
-clean:
+distclean:
 	rm -rf .cache tree
