@@ -105,18 +105,8 @@ esac
     die "$CACHE has a blank in its path: CONFIGURE_EXTRA cannot carry the compiler wrappers"
 
 "$S/deps.sh"
-# Re-apply only when the series changed (git am gives every patched file
-# a new mtime, and boards.h and numa.h are included nearly everywhere);
-# this tree is ours, so --force.
-if [ -d "$src/.git" ] &&
-   [ "$(git -C "$src" config memmap.applied-hash || true)" = "$(series_hash)" ] &&
-   [ "$(git -C "$src" rev-parse -q --verify HEAD || true)" = "$(git -C "$src" config memmap.applied-head || true)" ] &&
-   [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
-    say "$tag: $src is up to date with patches/qemu/"
-else
-    say "$tag: applying the series to $src"
-    "$S/apply.sh" "$src" --force
-fi
+# this tree is ours: applied again only when the series changed
+"$S/apply.sh" "$src" --own
 
 say "$tag: building (configure flags: $extra; log: $LOGS/build-$config-build.log)"
 targets=(qemu-system-x86_64 qemu-system-i386

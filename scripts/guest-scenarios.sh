@@ -8,7 +8,7 @@ KERNELS=(6.1 6.12 7.2)
 SCENARIOS=(q35-ovmf-spm q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
            q35-ovmf-two-spm-nohmat pc-ovmf-spm
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
-           pc-sbp-spm base-qemu-sbp
+           pc-sbp-spm base-qemu-sbp sbp-table-full
            seabios-spm-reserved seabios-kernel)
 for k in "${KERNELS[@]:1}"; do
     SCENARIOS+=("q35-ovmf-spm-k$k" "q35-sbp-spm-k$k")
@@ -32,13 +32,14 @@ MiB=$((1 << 20))
 #   online    1: the guest onlines its dax devices through kmem
 #   hmat      1: -machine hmat=on (ACPI HMAT; every node initiator=0)
 #   merge     1: the firmware is expected to merge adjacent spm ranges
+#   full      1: more spm nodes than SeaBIOS's e820 map can take
 define() {
     local name=$1 k=6.1
     case $name in
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0
+    online=0 hmat=0 merge=0 full=0
     case $name in
     q35-ovmf-spm)
         nodes=(2048:- 1024:spm); online=1
@@ -76,6 +77,11 @@ define() {
     base-qemu-sbp)
         qemu=base firmware=sbp; nodes=(2048:- 1024:normal)
         desc="unpatched QEMU + patched SeaBIOS: boots as with stock SeaBIOS" ;;
+    sbp-table-full)
+        firmware=sbp boot=firmware full=1; nodes=(2048:-)
+        local i
+        for ((i = 1; i < 128; i++)); do nodes+=(128:spm); done
+        desc="q35 + patched SeaBIOS (no OS): 127 spm nodes overflow its 128-entry map; RAM must survive" ;;
     seabios-spm-reserved)
         firmware=seabios boot=firmware; nodes=(2048:- 512:spm 512:reserved)
         desc="q35 + stock SeaBIOS (no OS): SeaBIOS's e820 map for an spm and a reserved node" ;;
@@ -124,6 +130,16 @@ checks() {
     local i s z t spm=0 first=-1 span=0 fw=$firmware
     checks=()
     [ "$boot" = kernel ] && checks+=("done")
+    if [ "$full" = 1 ]; then
+        # patches/seabios/ keeps 24 of BUILD_MAX_E820 = 128 entries for
+        # itself and every entry of etc/e820 that is not soft reserved:
+        # here the RAM below 4 GiB and, with the AMD qemu64 CPU, the
+        # HyperTransport range; the lowest spm nodes fill the rest.
+        local kept=$((128 - 24 - 2))
+        checks=("bios-limit:$kept:${node_start[1]}:${node_size[1]}:$((${#nodes[@]} - 1))"
+                "bios-ram:0x100000:${node_size[0]}")
+        return
+    fi
     for i in "${!nodes[@]}"; do
         s=${node_start[i]} z=${node_size[i]} t=${node_type[i]}
         # published: what QEMU put in etc/e820 (read by the guest)

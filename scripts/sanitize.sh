@@ -5,7 +5,7 @@
 #
 #   scripts/sanitize.sh [--build-only] [--count N]
 #
-#  1. scripts/apply.sh .cache/sanitize/src --force: the pristine base +
+#  1. scripts/apply.sh .cache/sanitize/src --own: the pristine base +
 #     the series, in a tree of its own (tree/ and make check's trees are
 #     left alone); skipped while that tree already holds the current
 #     series, so that a second run does not rebuild;
@@ -53,18 +53,8 @@ bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
 
 mkdir -p "$CACHE/sanitize"
 "$S/deps.sh"
-# Re-apply (--force: this tree is ours, never edited by hand) only when
-# the series changed: git am gives every patched file a new mtime, and
-# boards.h and numa.h are included nearly everywhere.
-if [ -d "$src/.git" ] &&
-   [ "$(git -C "$src" config memmap.applied-hash || true)" = "$(series_hash)" ] &&
-   [ "$(git -C "$src" rev-parse -q --verify HEAD || true)" = "$(git -C "$src" config memmap.applied-head || true)" ] &&
-   [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
-    say "sanitize: $src is up to date with patches/qemu/"
-else
-    say "sanitize: applying the series to $src"
-    "$S/apply.sh" "$src" --force
-fi
+# this tree is ours: applied again only when the series changed
+"$S/apply.sh" "$src" --own
 say "sanitize: building with ASan + UBSan in $build (log: $LOGS/build-sanitize-build.log)"
 CONFIGURE_EXTRA="--enable-asan --enable-ubsan" nice -n "$nice" \
     "$S/build.sh" "$src" "$build" qemu-system-x86_64 \

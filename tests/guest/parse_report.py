@@ -22,6 +22,14 @@ which computes every address and size from the scenario's configuration:
   bios-reserved:START:SIZE        type 2 in SeaBIOS's own e820 map
   bios-spm:START:SIZE             exactly this entry, type 0xEFFFFFFF, in
                                   SeaBIOS's own map (patched SeaBIOS)
+  bios-limit:KEPT:START:SIZE:N   N adjacent spm ranges of SIZE from START:
+                                  the lowest KEPT are entries of their own
+                                  in SeaBIOS's map, the others are absent
+                                  and logged as dropped; no allocation
+                                  warning from SeaBIOS
+  bios-ram:START:END              SeaBIOS's RAM entries cover [START, END)
+                                  but for at most 1 MiB (its own
+                                  reservations at the top of low RAM)
   nodax                           no dax device at all
   merged:START:SIZE               the firmware EFI map has one SP descriptor
                                   for adjacent spm ranges QEMU kept apart
@@ -84,6 +92,8 @@ class Report:
         self.bios_e820 = None   # [(start, end_excl, type)]
         self.bios_version = None
         self.panic = []
+        self.bios_dropped = 0    # "soft reserved, dropped" lines
+        self.bios_nomem = []     # SeaBIOS "Unable to allocate" warnings
 
 
 RANGE_RE = re.compile(r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.*)$")
@@ -107,6 +117,10 @@ def parse(path):
                                       int(m.group(3))))
                 continue
             in_bios_map = False
+        if "[soft reserved, dropped: e820 map full]" in line:
+            rep.bios_dropped += 1
+        if "WARNING - Unable to allocate resource" in line:
+            rep.bios_nomem.append(line.strip())
         if line.startswith("SeaBIOS (version"):
             rep.bios_version = line.strip()
         if re.match(r"^e820 map has \d+ items:", line):
@@ -519,6 +533,39 @@ class Checker:
                                              self.show_bios(start, end)),
                    "SeaBIOS e820 lacks soft reserved %s as an entry of its own: %s"
                    % (fmt_range(start, end), self.show_bios(start, end)))
+
+    def c_bios_limit(self, kept, start, size, n):
+        m = self.bios_map()
+        if m is None:
+            return
+        sp = [x for x in m if x[2] == 0xEFFFFFFF]
+        want = [(start + i * size, start + (i + 1) * size, 0xEFFFFFFF) for i in range(kept)]
+        gone = [(start + i * size, start + (i + 1) * size) for i in range(kept, n)]
+        self.check(sp == want,
+                   "SeaBIOS e820: the lowest %d of %d spm ranges are entries of their own"
+                   % (kept, n),
+                   "SeaBIOS e820 has %d soft reserved entries, want the lowest %d of %d "
+                   "(first: %s)" % (len(sp), kept, n, self.show_bios(start, start + size)))
+        self.check(not any(covering(m, s, e) for s, e in gone)
+                   and self.rep.bios_dropped == n - kept,
+                   "the other %d are absent and logged as dropped" % (n - kept),
+                   "ranges above the first %d: %d logged as dropped, want %d; in the map: %s"
+                   % (kept, self.rep.bios_dropped, n - kept,
+                      self.show_bios(gone[0][0], gone[-1][1]) if gone else "-"))
+        self.check(not self.rep.bios_nomem, "no allocation warning from SeaBIOS",
+                   "SeaBIOS: %s (%d warnings)" % (self.rep.bios_nomem[0] if self.rep.bios_nomem
+                                                   else "", len(self.rep.bios_nomem)))
+
+    def c_bios_ram(self, start, end):
+        m = self.bios_map()
+        if m is None:
+            return
+        ram = sum(min(e, end) - max(s, start) for s, e, t in covering(m, start, end) if t == 1)
+        self.check(ram >= end - start - (1 << 20),
+                   "SeaBIOS e820: RAM covers %s of %s" % (fmt_size(ram) if ram % 1024 == 0
+                                                           else ram, fmt_range(start, end)),
+                   "SeaBIOS e820: RAM covers only %d of the %d bytes of %s"
+                   % (ram, end - start, fmt_range(start, end)))
 
     def c_nodax(self):
         if not self.need_boot():
