@@ -21,9 +21,9 @@ esac
 LOCKFILE=$ROOT/$SERIES.lock
 PATCHDIR=$ROOT/patches/$SERIES
 
-# lock KEY: value of KEY from $SERIES.lock
+# lock KEY [SERIES]: value of KEY from SERIES.lock (default $SERIES)
 lock() {
-    sed -n "s/^$1=//p" "$LOCKFILE"
+    sed -n "s/^$1=//p" "$ROOT/${2:-$SERIES}.lock"
 }
 
 # run_logged LOG CMD...: run CMD with all output in LOG; on failure show
@@ -37,9 +37,10 @@ run_logged() {
     fi
 }
 
-# series_hash: a short hash of patches/$SERIES/series and every patch in it
+# series_hash [SERIES]: a short hash of patches/SERIES/series (default
+# $SERIES) and every patch in it
 series_hash() {
-    local pq=$PATCHDIR p
+    local pq=$ROOT/patches/${1:-$SERIES} p
     { cat "$pq/series"; { grep -v '^\s*\(#\|$\)' "$pq/series" || true; } |
         while read -r p; do cat "$pq/$p"; done; } | sha256sum | cut -c1-16
 }

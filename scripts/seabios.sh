@@ -25,8 +25,6 @@ case "${1:-}" in
 esac
 
 SB=$CACHE/seabios
-# sblock KEY: value of KEY from seabios.lock
-sblock() { sed -n "s/^$1=//p" "$ROOT/seabios.lock"; }
 qtag=$(lock base_tag)   # the QEMU base: its roms/ holds the build configs
 SERIES=seabios "$ROOT/scripts/fetch-base.sh"
 "$ROOT/scripts/fetch-base.sh"
@@ -36,11 +34,7 @@ configs=(seabios-256k:bios-256k.bin seabios-128k:bios.bin)
 key=$( {
     echo "$mode"
     cat "$ROOT/seabios.lock" "$0"
-    if [ $mode = patched ]; then
-        cat "$ROOT/patches/seabios/series"
-        grep -v '^\s*\(#\|$\)' "$ROOT/patches/seabios/series" |
-            while read -r p; do cat "$ROOT/patches/seabios/$p"; done
-    fi
+    [ $mode = stock ] || series_hash seabios
     for c in "${configs[@]}"; do
         git --git-dir="$CACHE/base.git" show "$qtag:roms/config.${c%%:*}"
     done
@@ -60,11 +54,11 @@ if [ $mode = patched ]; then
     # the same git am as `make seabios-tree`, into a tree of our own
     SERIES=seabios "$ROOT/scripts/apply.sh" "$src" --force >>"$log" 2>&1 ||
         { tail -20 "$log" >&2; die "the SeaBIOS series does not apply (log: $log)"; }
-    extra=-memmap-type-v$(sblock series_version)
+    extra=-memmap-type-v$(lock series_version seabios)
 else
     rm -rf "$src"
     git clone -q --no-checkout "$CACHE/seabios-base.git" "$src"
-    git -C "$src" checkout -q -f -B stock "$(sblock base_tag)"
+    git -C "$src" checkout -q -f -B stock "$(lock base_tag seabios)"
     extra=-stock
 fi
 rm -rf "$out.tmp"
