@@ -1,35 +1,36 @@
 #!/bin/bash
 # `make check`: every test of the project, ending in one verdict line
-# "N passed, N failed, N skipped".
-#  0. the GitLab pipeline file validates (scripts/ci-validate.sh);
-#  1. series hygiene (scripts/check-series.sh qemu): git am, export,
-#     checkpatch, identity;
-#  2. bisectability: qemu-system-x86_64 and qemu-system-i386 build at
-#     every prefix;
-#  3. QEMU's qtest-x86_64 and qtest-i386 suites on the whole series; a
-#     test that fails is run again on the unpatched base in the same
-#     environment: a test that fails on both is a known environment
-#     failure (counted as skipped, listed by name); a test that fails
-#     only with the series fails the run;
-#  4. bios-tables-test's SRAT cases under TCG, QEMU's documentation;
-#  5. the SeaBIOS series: hygiene (check-series.sh seabios), build
-#     (scripts/seabios.sh);
-#  6. Linux guests under TCG (scripts/guest-run.sh --all), and one boot
-#     with stock SeaBIOS in place of the patched one, which must fail;
-#  7. robustness, migration, benchmark smoke test, PCI window, and the
-#     libvirt road (scripts/libvirt.sh: a private libvirtd runs the
-#     domain XML examples of contrib/libvirt/).
-# Results of steps 2 and 3 are cached by the exact inputs (source tree
+# "check: N passed, N failed, N skipped".  Each step is a script of its
+# own that ends with "NAME: N passed, N failed, N skipped" (its whole
+# output in .cache/logs/NAME.log; its FAIL and SKIP lines are shown):
+#  0. ci-validate      the GitLab pipeline file (scripts/ci-validate.sh);
+#  1. series-qemu      series hygiene (scripts/check-series.sh qemu): git
+#                      am, deterministic export, checkpatch, identity;
+#  2. bisect           qemu-system-x86_64 and -i386 build at every prefix
+#                      (scripts/bisect.sh);
+#  3. qtest            QEMU's qtest-x86_64 and qtest-i386 suites, a failing
+#                      test judged against the unpatched base
+#                      (scripts/qtest-compare.sh);
+#  4. btt-tcg-ARCH     bios-tables-test's SRAT cases under TCG
+#                      (scripts/btt-tcg.sh), QEMU's documentation
+#                      (scripts/docs.sh);
+#  5. series-seabios   the SeaBIOS series' hygiene, then its build
+#                      (scripts/seabios.sh);
+#  6. guest            Linux guests under TCG (scripts/guest-run.sh --all),
+#                      and seabios-negative: q35-sbp-spm with stock
+#                      SeaBIOS must fail (scripts/seabios-negative.sh);
+#  7. robust, migrate, bench-smoke, pciwin, libvirt (scripts/libvirt.sh:
+#                      a private libvirtd runs contrib/libvirt/'s XML).
+# Builds and qtest results are cached by their exact inputs (source tree
 # ids, scripts, lock file) and reported as "(cached)"; FORCE=1 reruns.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 S=$ROOT/scripts
-pq=$ROOT/patches/qemu
 tag=$(lock base_tag)
 am=$CACHE/check/am          # fresh `git am` of the series, every run
-src=$CACHE/check/src        # build tree: commits fetched from $am, checked
-build=$CACHE/check/build    # out one by one, so that only changed files
-                            # get new mtimes and builds stay incremental
+src=$CACHE/check/src        # build tree: the commits of $am, checked out
+build=$CACHE/check/build    # one by one (scripts/bisect.sh)
 base_src=$CACHE/check/base/src      # the unpatched base, built once and
 base_build=$CACHE/check/base/build  # kept for comparisons (same relative
                                     # layout as src/build: ccache hits)
@@ -39,16 +40,15 @@ pass=0; fail=0; skip=0
 failed=(); skipped=()
 ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
 bad()  { fail=$((fail + 1)); failed+=("$*"); printf '  FAIL  %s\n' "$*"; }
-skp()  { skip=$((skip + 1)); skipped+=("$*"); printf '  SKIP  %s\n' "$*"; }
 
 "$S/deps.sh"
 "$S/fetch-base.sh"
 
-# suite NAME CMD...: run a sub-suite that ends with the line
+# suite NAME CMD...: run a step that ends with the line
 # "NAME: N passed, N failed, N skipped" and add its counts to ours
 suite() {
     local name=$1 log=$LOGS/$1.log line p f k; shift
-    say "$name: $* (log: $log)"
+    say "$name: ${*#"$ROOT"/} (log: $log)"
     "$@" >"$log" 2>&1 || true
     line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
     if [ -z "$line" ]; then
@@ -71,119 +71,44 @@ if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(seri
     echo "check: patches/qemu/ does not apply; nothing else can run"
     echo "check: $pass passed, $fail failed, $skip skipped"; exit 1
 fi
-mapfile -t patches < <(grep -v '^\s*\(#\|$\)' "$pq/series" || true)
-n=${#patches[@]}
+n=$(grep -cv '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)
 
-# key INPUT...: a short hash of the inputs that decide a cached result
-key() {
-    { printf '%s\n' "$@"; cat "$ROOT/qemu.lock" "$S/build.sh" "$S/qtest.sh" \
-        "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
-}
-tree_of() { git -C "$src" rev-parse "$1^{tree}"; }
-
-[ -d "$src/.git" ] || git clone -q "$CACHE/base.git" "$src"
-git -C "$src" fetch -q "$am" "+series:refs/remotes/am/series"
-
-# Bisectability: build every prefix of the series, oldest first, in one
-# build directory so that each step is an incremental build.
-commits=()
-if [ "$n" -gt 0 ]; then
-    mapfile -t commits < <(git -C "$src" rev-list --reverse "$tag..am/series")
-fi
-for i in "${!commits[@]}"; do
-    c=${commits[$i]}
-    stamp=$results/build-$(key "$(tree_of "$c")")
-    label="builds with patches 1-$((i + 1)) of $n: $(git -C "$src" log -1 --format=%s "$c")"
-    if [ -e "$stamp" ] && [ -z "${FORCE:-}" ]; then ok "$label (cached)"; continue; fi
-    git -C "$src" checkout -q --detach "$c"
-    if "$S/build.sh" "$src" "$build" qemu-system-x86_64 qemu-system-i386; then
-        touch "$stamp"; ok "$label"
-    else
-        bad "$label"
-    fi
-done
-
-# qtest-x86_64 and qtest-i386 on the series, then the tests that failed
-# again on the base (same result as running everything on both, in half
-# the time: only a failing test needs the comparison)
-run_suite() { # REV LABEL SRC BUILD [TEST...]; sets $res (results file) and $cached
-    local rev=$1 label=$2 tsrc=$3 tbuild=$4 k f
-    shift 4
-    k=$(key "$(tree_of "$rev")" qtest "$@")
-    f=$results/qtest-$k.json
-    if [ -e "$f" ] && [ -z "${FORCE:-}" ]; then
-        say "qtest[$label]: results cached for identical inputs (key $k; FORCE=1 reruns)"
-        cached=" (cached)"
-    else
-        git -C "$tsrc" checkout -q --detach "$rev"
-        "$S/build.sh" "$tsrc" "$tbuild" qemu-system-x86_64 qemu-system-i386 >&2
-        "$S/qtest.sh" "$tbuild" "$f.new" "$label" "$@" >&2
-        mv "$f.new" "$f"
-        cached=""
-    fi
-    res=$f
-}
-failed_tests() { # RESULTS: names of the tests that did not pass or skip
-    python3 -c 'import json, sys
-for d in map(json.loads, open(sys.argv[1])):
-    if d["result"] not in ("OK", "EXPECTEDFAIL", "SKIP"):
-        print(d["name"])' "$1"
-}
-res=; cached=
+suite bisect "$S/bisect.sh" "$am" "$src" "$build"
+git -C "$src" checkout -q --detach am/series
 [ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
 git -C "$base_src" checkout -q --detach "$tag"
-if [ "$n" -gt 0 ]; then
-    run_suite am/series series "$src" "$build"; ser_res=$res; ser_cached=$cached
-    mapfile -t refail < <(failed_tests "$ser_res")
-    if [ ${#refail[@]} -gt 0 ]; then
-        run_suite "$tag" base "$base_src" "$base_build" "${refail[@]}"; base_res=$res
-    else
-        # nothing failed: nothing to compare (qtest.sh without test
-        # names would run both suites in full)
-        base_res=$results/qtest-none.json; : >"$base_res"
-    fi
-else
-    run_suite "$tag" base "$base_src" "$base_build"; base_res=$res
-    ser_res=$base_res; ser_cached=$cached
-fi
+suite qtest "$S/qtest-compare.sh" "$src" "$build" "$base_src" "$base_build"
 # the unpatched binary is also needed by the robustness, migration and
 # benchmark steps below
 "$S/build.sh" "$base_src" "$base_build" qemu-system-x86_64 qemu-system-i386 >&2
-git -C "$src" checkout -q --detach am/series
 
-# bios-tables-test runs under KVM when /dev/kvm exists, and this
-# machine's nested KVM has no SMM, so the suite run above fails it on the
-# base as well (FACP differs).  Run its cases that build SRAT again under
-# TCG, with /dev/kvm hidden in a private mount namespace: the new
-# memmap-type cases against their expected tables, and the existing
-# NUMA cases, whose SRAT the series must not change.
-btt_cases=(acpi/piix4/numamem acpi/q35/numamem acpi/piix4/memhp acpi/q35/memhp
-           acpi/q35/acpihmat acpi/piix4/acpihmat
-           acpi/q35/acpihmat-noinitiator acpi/q35/acpihmat-genericx)
-[ "$n" -gt 0 ] && btt_cases+=(acpi/q35/memmap)
-for arch in x86_64 i386; do
-    btt_key=$(key "$(tree_of am/series)" btt "$arch" "${btt_cases[@]}")
-    if [ -e "$results/btt-$btt_key" ] && [ -z "${FORCE:-}" ]; then
-        ok "bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]} (cached)"
-    elif ! unshare -m true 2>/dev/null; then
-        skp "bios-tables-test under TCG, qemu-system-$arch: needs root for a private mount namespace"
-    else
-        "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test
-        args=(); for c in "${btt_cases[@]}"; do args+=(-p "/$arch/$c"); done
-        if (cd "$build" && unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh \
-                env QTEST_QEMU_BINARY="./qemu-system-$arch" timeout 900 \
-                tests/qtest/bios-tables-test "${args[@]}") >"$LOGS/bios-tables-tcg-$arch.log" 2>&1; then
-            touch "$results/btt-$btt_key"
-            ok "bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]}"
-        else
-            grep -E 'mismatch|Bail|^not ok' "$LOGS/bios-tables-tcg-$arch.log" | head -5
-            bad "bios-tables-test under TCG, qemu-system-$arch (log: $LOGS/bios-tables-tcg-$arch.log)"
-        fi
+# btt ARCH: the SRAT cases under TCG (cached by tree, case list, script)
+btt() {
+    local arch=$1 k
+    k=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" btt "$arch" \
+        "$("$S/btt-tcg.sh" --cases)" "$(cat "$S/btt-tcg.sh")")
+    if [ -e "$results/btt-$k" ] && [ -z "${FORCE:-}" ]; then
+        echo "  PASS  qemu-system-$arch: $("$S/btt-tcg.sh" --cases | paste -sd' ') (cached)"
+        echo "btt-tcg-$arch: 1 passed, 0 failed, 0 skipped"; return
     fi
-done
+    "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test
+    local log=$LOGS/bios-tables-tcg-$arch.log rc=0
+    "$S/btt-tcg.sh" "$build" "$arch" "$log" || rc=$?
+    case $rc in
+    0) touch "$results/btt-$k"
+       echo "  PASS  qemu-system-$arch: $(grep -c '^ok ' "$log") cases"
+       echo "btt-tcg-$arch: 1 passed, 0 failed, 0 skipped" ;;
+    77) echo "  SKIP  qemu-system-$arch: cannot hide /dev/kvm (needs root)"
+        echo "btt-tcg-$arch: 0 passed, 0 failed, 1 skipped" ;;
+    *) grep -E 'mismatch|Bail|^not ok' "$log" | head -5
+       echo "  FAIL  qemu-system-$arch (log: $log)"
+       echo "btt-tcg-$arch: 0 passed, 1 failed, 0 skipped" ;;
+    esac
+}
+for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done
 
 # QEMU's documentation with the series (Sphinx, warnings are errors)
-docs_key=$(key "$(tree_of am/series)" docs "$(cat "$S/docs.sh")")
+docs_key=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" docs "$(cat "$S/docs.sh")")
 if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then
     ok "QEMU documentation builds with the series (cached)"
 elif "$S/docs.sh"; then
@@ -191,38 +116,6 @@ elif "$S/docs.sh"; then
 else
     bad "QEMU documentation builds with the series (log: $LOGS/build-docs-build.log)"
 fi
-
-while IFS=$'\t' read -r kind text; do
-    case $kind in
-    ok) ok "qtest: $text$ser_cached" ;;
-    skip) skp "qtest: $text" ;;
-    bad) bad "qtest: $text" ;;
-    esac
-done < <(python3 - "$base_res" "$ser_res" "$n" <<'PY'
-import json, sys
-def load(p):
-    return {d["name"]: d["result"] for d in map(json.loads, open(p))}
-base, ser = load(sys.argv[1]), load(sys.argv[2])
-good = {"OK", "EXPECTEDFAIL"}
-# The series' own qtest must have run, for both targets: a suite
-# without it proves nothing.
-for own in ("qtest-x86_64/numa-memmap-test", "qtest-i386/numa-memmap-test"):
-    if int(sys.argv[3]) and own not in ser:
-        print(f"bad\t{own}: not in the suite run of the series")
-for name in sorted(ser):
-    r = ser[name]
-    if r in good:
-        print(f"ok\t{name}")
-    elif r == "SKIP":
-        print(f"skip\t{name} (the test skipped itself)")
-    elif name in base and base[name] not in good | {"SKIP"}:
-        print(f"skip\t{name}: {r}, known environment failure "
-              f"(fails on the unpatched base too: {base[name]})")
-    else:
-        print(f"bad\t{name}: {r}" + (f" (base: {base[name]})" if name in base
-                                      else " (not in base)"))
-PY
-)
 
 # The companion SeaBIOS series: hygiene, then the images the guest
 # scenarios boot with
@@ -236,45 +129,12 @@ else
     bad "SeaBIOS with patches/seabios/ builds (log: $LOGS/seabios-patched.log)"
 fi
 
-# Linux guests under TCG: what the guest really sees (never cached)
-if [ "$n" -gt 0 ]; then
-    say "guest: booting Linux guests under TCG, two at a time (log: $LOGS/guest-all.log)"
-    "$S/build.sh" "$src" "$build" qemu-system-x86_64
-    QEMU=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64 \
-        GUEST_SEABIOS_PATCHED=$sbp "$S/guest-run.sh" --all >"$LOGS/guest-all.log" 2>&1 || true
-    got=0
-    while read -r r name secs _; do
-        got=$((got + 1))
-        case $r in
-        PASS) ok "guest: $name (boot $secs s)" ;;
-        SKIP) skp "guest: $name: $(grep -m1 "^SKIP $name:" "$LOGS/guest-all.log" | cut -d: -f2-)" ;;
-        *) bad "guest: $name (log: $LOGS/guest-$name.log)" ;;
-        esac
-    done < <(sed -n '/^summary/,$s/^  \(PASS\|FAIL\|SKIP\) /&/p' "$LOGS/guest-all.log")
-    if [ "$got" = 0 ]; then
-        tail -20 "$LOGS/guest-all.log"
-        bad "guest scenarios: no result (log: $LOGS/guest-all.log)"
-    fi
-    # The SeaBIOS rows prove the series only if they fail without it:
-    # the same boot with SeaBIOS built from the same source without the
-    # series must fail its checks.
-    neg=$LOGS/guest-sbp-stock.log
-    if stock=$("$S/seabios.sh" --stock 2>"$neg"); then
-        if QEMU=$build/qemu-system-x86_64 GUEST_SEABIOS_PATCHED=$stock/bios-256k.bin \
-            "$S/guest-run.sh" q35-sbp-spm >>"$neg" 2>&1; then
-            bad "guest: q35-sbp-spm passes with stock SeaBIOS too: the scenario proves nothing (log: $neg)"
-        elif grep -q '^  FAIL  SeaBIOS e820 lacks soft reserved' "$neg"; then
-            ok "guest: q35-sbp-spm fails with stock SeaBIOS 1.17.0, as it must ($(grep -c '^  FAIL' "$neg") checks fail)"
-        else
-            bad "guest: q35-sbp-spm with stock SeaBIOS failed for another reason (log: $neg)"
-        fi
-    else
-        bad "stock SeaBIOS build (log: $neg)"
-    fi
-fi
-
 if [ "$n" -gt 0 ]; then
     export QEMU_PATCHED=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64
+    "$S/build.sh" "$src" "$build" qemu-system-x86_64
+    # Linux guests under TCG: what the guest really sees (never cached)
+    QEMU=$QEMU_PATCHED GUEST_SEABIOS_PATCHED=$sbp suite guest "$S/guest-run.sh" --all
+    suite seabios-negative "$S/seabios-negative.sh" "$QEMU_PATCHED"
     suite robust "$S/robust.sh"
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
     BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
@@ -292,9 +152,7 @@ fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED:"; printf '  %s\n' "${failed[@]}"
 fi
-for suite in qtest-x86_64 qtest-i386; do
-    echo "$suite: $(grep -c "\"$suite/" "$ser_res") tests run with the series${ser_cached}"
-done
-echo "logs: ${LOGS#$ROOT/}/"
+grep -E '^qtest-(x86_64|i386): [0-9]+ tests run' "$LOGS/qtest.log" || true
+echo "logs: ${LOGS#"$ROOT"/}/"
 echo "check: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -19,9 +19,8 @@
 #     build: only qemu-system-x86_64, qemu-system-i386 and the qtests
 #     numa-memmap-test, numa-test and bios-tables-test;
 #  3. for each target: numa-memmap-test, numa-test, and the cases of
-#     bios-tables-test that build an SRAT (the list btt_cases of
-#     scripts/check.sh, read from there) under TCG, with /dev/kvm hidden
-#     in a private mount namespace as make check does;
+#     bios-tables-test that build an SRAT under TCG (scripts/btt-tcg.sh,
+#     as make check runs them: tests/btt-srat-cases.txt, /dev/kvm hidden);
 #  4. asan-ubsan: with make sanitize's ASAN_OPTIONS/UBSAN_OPTIONS (the
 #     first report aborts QEMU; reports go to files, not stderr), no
 #     sanitizer report in any of those files (one more test).
@@ -61,20 +60,6 @@ verdict() { echo "$tag: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock -n 9 || die "another scripts/ci-matrix.sh $config is running ($dir/.lock)"
-
-# The SRAT cases of bios-tables-test: make check's list, taken from
-# scripts/check.sh so that there is one list (the series' own memmap case
-# is added there when the series is not empty, and so here).
-btt_cases=()
-read -r -a btt_cases <<<"$(sed -n '/^btt_cases=(/,/)/p' "$S/check.sh" | tr -d '()' | sed 's/^btt_cases=//' | tr '\n' ' ')"
-mapfile -t btt_extra < <(sed -n 's/.*btt_cases+=(\([^)]*\)).*/\1/p' "$S/check.sh" | tr ' ' '\n' | sed '/^$/d')
-if [ -n "$(grep -v '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)" ]; then
-    btt_cases+=("${btt_extra[@]}")
-fi
-for c in "${btt_cases[@]}"; do
-    [[ $c =~ ^acpi/[a-z0-9]+/[a-z0-9_-]+$ ]] || die "cannot read btt_cases from scripts/check.sh (got '$c')"
-done
-[ ${#btt_cases[@]} -gt 0 ] || die "cannot read btt_cases from scripts/check.sh"
 
 # Configure flags on top of build.sh's own: build.sh appends
 # CONFIGURE_EXTRA after its --cc/--cxx, and configure keeps the last one.
@@ -130,31 +115,24 @@ if [ "$config" = asan-ubsan ]; then
 fi
 report_re='ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|LeakSanitizer|SUMMARY:'
 
-# /dev/kvm: bios-tables-test uses KVM when it exists (and nested KVM
-# without SMM changes the FACP), so it runs in a mount namespace where
-# /dev/kvm is /dev/null, as in make check; without /dev/kvm, as it is.
-hide_kvm=(); btt_skip=
-if [ -e /dev/kvm ]; then
-    if unshare -m true 2>/dev/null; then
-        hide_kvm=(unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh)
-    else
-        btt_skip="/dev/kvm exists and hiding it needs a private mount namespace (root)"
-    fi
-fi
-
-# runtest NAME LOG SECONDS CMD...: run a qtest program in the build
-# directory; it passes with exit status 0, at least one "ok" line and,
-# under the sanitizers, no report text in its output
-runtest() {
-    local name=$1 log=$2 secs=$3 cases; shift 3
-    if (cd "$build" && timeout $((secs * tmo)) nice -n "$nice" "$@") >"$log" 2>&1 &&
-       grep -q '^ok ' "$log" && ! grep -qE "$report_re" "$log"; then
-        cases=$(grep -c '^ok ' "$log")
-        ok "$name ($cases cases)"
+# judge NAME LOG STATUS: a qtest program's run passes with exit status 0,
+# at least one "ok" line and, under the sanitizers, no report text in its
+# output
+judge() {
+    local name=$1 log=$2 rc=$3
+    if [ "$rc" = 0 ] && grep -q '^ok ' "$log" && ! grep -qE "$report_re" "$log"; then
+        ok "$name ($(grep -c '^ok ' "$log") cases)"
     else
         grep -E '^(not ok|Bail out)|mismatch|ERROR|runtime error' "$log" | head -5 | sed 's/^/        /'
         bad "$name (log: $log)"
     fi
+}
+# runtest NAME LOG SECONDS CMD...: run a qtest program in the build
+# directory and judge it
+runtest() {
+    local name=$1 log=$2 secs=$3 rc=0; shift 3
+    (cd "$build" && timeout $((secs * tmo)) nice -n "$nice" "$@") >"$log" 2>&1 || rc=$?
+    judge "$name" "$log" "$rc"
 }
 
 for arch in i386 x86_64; do
@@ -162,14 +140,15 @@ for arch in i386 x86_64; do
         runtest "$t, qemu-system-$arch" "$LOGS/ci-matrix-$config-$t-$arch.log" 1200 \
             env QTEST_QEMU_BINARY="./qemu-system-$arch" "tests/qtest/$t"
     done
-    name="bios-tables-test under TCG, qemu-system-$arch: ${btt_cases[*]}"
-    if [ -n "$btt_skip" ]; then
-        skp "$name: $btt_skip"
-        continue
+    log=$LOGS/ci-matrix-$config-bios-tables-$arch.log
+    name="bios-tables-test under TCG, qemu-system-$arch: $("$S/btt-tcg.sh" --cases | paste -sd' ')"
+    rc=0
+    why=$(BTT_TIMEOUT=$((900 * tmo)) NICE=$nice "$S/btt-tcg.sh" "$build" "$arch" "$log" 2>&1) || rc=$?
+    if [ "$rc" = 77 ]; then
+        skp "$name: $why"
+    else
+        judge "$name" "$log" "$rc"
     fi
-    args=(); for c in "${btt_cases[@]}"; do args+=(-p "/$arch/$c"); done
-    runtest "$name" "$LOGS/ci-matrix-$config-bios-tables-$arch.log" 900 \
-        "${hide_kvm[@]}" env QTEST_QEMU_BINARY="./qemu-system-$arch" tests/qtest/bios-tables-test "${args[@]}"
 done
 
 if [ -n "$reports" ]; then

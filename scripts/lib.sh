@@ -63,3 +63,10 @@ snapshot_qemu() {
     mv "$tmp" "$dst"
     printf '%s\n' "$dst/qemu-system-x86_64"
 }
+
+# result_key INPUT...: a short hash of INPUTs and of the files that decide
+# every cached build or qtest result (make check's .cache/results/)
+result_key() {
+    { printf '%s\n' "$@"; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" "$ROOT/scripts/qtest.sh" \
+        "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
+}

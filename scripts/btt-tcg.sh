@@ -1,0 +1,55 @@
+#!/bin/bash
+# Run the SRAT cases of bios-tables-test (tests/btt-srat-cases.txt) for
+# one target under TCG.
+#
+#   scripts/btt-tcg.sh BUILD ARCH LOG   run them; exit status of the test
+#                                       (77: cannot run here, reason on
+#                                       stderr)
+#   scripts/btt-tcg.sh --cases          the case names, one a line
+#
+# bios-tables-test uses KVM when /dev/kvm exists, and a nested KVM
+# without SMM changes the FACP, so the test fails on the unpatched base
+# too.  It therefore runs in a private mount namespace where /dev/kvm is
+# /dev/null (needs root); without /dev/kvm it runs as it is.  The cases
+# marked "series" run only when patches/qemu/series is not empty.
+# BUILD must hold qemu-system-ARCH and tests/qtest/bios-tables-test.
+# Environment: BTT_TIMEOUT (seconds, default 900), NICE (niceness, 0).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+cases() {
+    local with_series=
+    [ -z "$(grep -v '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)" ] || with_series=1
+    grep -v '^\s*\(#\|$\)' "$ROOT/tests/btt-srat-cases.txt" | while read -r c mark; do
+        [[ $c =~ ^acpi/[a-z0-9]+/[a-z0-9_-]+$ ]] || die "tests/btt-srat-cases.txt: bad case '$c'"
+        case $mark in
+        '') echo "$c" ;;
+        series) [ -z "$with_series" ] || echo "$c" ;;
+        *) die "tests/btt-srat-cases.txt: bad mark '$mark' (only: series)" ;;
+        esac
+    done
+}
+
+if [ "${1:-}" = --cases ]; then cases; exit; fi
+[ $# = 3 ] || die "usage: $0 BUILD ARCH LOG | --cases"
+build=$1 arch=$2 log=$3
+cases >/dev/null    # a bad list file stops here, not in the subshell below
+[ -x "$build/qemu-system-$arch" ] && [ -x "$build/tests/qtest/bios-tables-test" ] ||
+    die "$build lacks qemu-system-$arch or tests/qtest/bios-tables-test"
+mapfile -t list < <(cases)
+[ ${#list[@]} -gt 0 ] || die "no case in tests/btt-srat-cases.txt"
+args=(); for c in "${list[@]}"; do args+=(-p "/$arch/$c"); done
+
+hide_kvm=()
+if [ -e /dev/kvm ]; then
+    if ! unshare -m true 2>/dev/null; then
+        echo "/dev/kvm exists and hiding it needs a private mount namespace (root)" >&2
+        exit 77
+    fi
+    hide_kvm=(unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh)
+fi
+cd "$build"
+exec "${hide_kvm[@]}" env QTEST_QEMU_BINARY="./qemu-system-$arch" \
+    timeout "${BTT_TIMEOUT:-900}" nice -n "${NICE:-0}" \
+    tests/qtest/bios-tables-test "${args[@]}" >"$log" 2>&1
