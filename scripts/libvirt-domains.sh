@@ -1,0 +1,185 @@
+# The domains of scripts/libvirt.sh: contrib/libvirt/'s examples with
+# their placeholders filled in, defined, started, checked through "info
+# numa" and the domain log, left to boot, and judged by their serial log;
+# or refused, with the line QEMU or the wrapper printed.  Sourced by
+# scripts/libvirt.sh, not run; it uses that script's pass/fail/indent, its
+# paths and settings, and vsh from scripts/libvirtd-private.sh.
+# shellcheck shell=bash
+
+# render EXAMPLE NAME EMULATOR [SED-EXPRESSION...]: contrib/libvirt/EXAMPLE
+# with its placeholders filled in, named NAME, each SED-EXPRESSION applied
+# (each must change the file); prints the file's path, or fails with a
+# reason.  The example's own files (@CACHE@/ORIGINAL-NAME...: NVRAM,
+# serial log, backing file) become NAME's, so that variants running at
+# the same time share none.
+render() {
+    local src=$EXAMPLES/$1 name=$2 emu=$3 out=$LV/xml/$2.xml e before orig
+    shift 3
+    orig=$(sed -n 's|.*<name>\([^<]*\)</name>.*|\1|p' "$src")
+    [ -n "$orig" ] || { echo "no <name> in $src"; return 1; }
+    sed -e "s|<name>$orig</name>|<name>$name</name>|" \
+        -e "s|@CACHE@/$orig\([._-]\)|@CACHE@/$name\1|g" \
+        -e "s|@EMULATOR@|$emu|g" -e "s|@CACHE@|$GUESTS|g" \
+        -e "s|@OVMF_CODE@|$GUEST_OVMF_CODE|g" -e "s|@OVMF_VARS@|$GUEST_OVMF_VARS|g" \
+        -e "s|@KERNEL@|$GUEST_KERNEL|g" -e "s|@INITRD@|$GUEST_INITRD|g" \
+        "$src" >"$out" || { echo "cannot read $src"; return 1; }
+    for e in "$@"; do
+        before=$(cat "$out")
+        sed -i "$e" "$out"
+        [ "$(cat "$out")" != "$before" ] || { echo "sed '$e' changed nothing in $out"; return 1; }
+    done
+    if grep -q '@[A-Z_]*@' "$out"; then
+        echo "unknown placeholder in $src: $(grep -o '@[A-Z_]*@' "$out" | sort -u | tr '\n' ' ')"
+        return 1
+    fi
+    printf '%s\n' "$out"
+}
+
+# redefine NAME XML: a fresh definition (nvram from the template again)
+redefine() {
+    vsh destroy "$1" >/dev/null 2>&1
+    vsh undefine --nvram "$1" >/dev/null 2>&1
+    # QEMU creates the hybrid's backing file (a stand-in for /dev/daxX.Y)
+    rm -f "$R/var/log/libvirt/qemu/$1.log" "$GUESTS/$1".*.log "$GUESTS/$1"-node*.img
+    vsh define "$2" 2>&1
+}
+
+domlog() { printf '%s\n' "$R/var/log/libvirt/qemu/$1.log"; }
+
+# argv NAME: the environment and command line libvirt logged for NAME
+argv() {
+    awk '/: starting up libvirt/ { on = 1; next }
+         on { print; if ($0 !~ /\\$/) exit }' "$(domlog "$1")"
+}
+
+# qemu_stderr NAME: what the wrapper and QEMU printed (the domain log
+# without libvirt's own lines)
+qemu_stderr() {
+    awk '/: starting up libvirt/ { argv = 1; next }
+         argv { if ($0 !~ /\\$/) argv = 0; next }
+         /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]*\+[0-9]*: / { next }
+         { print }' "$(domlog "$1")"
+}
+
+# wait_off NAME SECONDS: until the domain is shut off
+wait_off() {
+    local end=$((SECONDS + $2))
+    while [ "$SECONDS" -lt "$end" ]; do
+        [ "$(vsh domstate "$1" 2>/dev/null)" = "shut off" ] && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# numa_view NAME: from "info numa", the node count and the nodes that have
+# a memmap-type line, as "COUNT|N:TYPE N:TYPE..."
+numa_view() {
+    local out
+    out=$(vsh qemu-monitor-command --hmp "$1" 'info numa' 2>&1) || { echo "error: $out"; return; }
+    printf '%s|%s\n' "$(sed -n 's/^\([0-9]*\) nodes.*/\1/p' <<<"$out" | tr -d '\r')" \
+        "$(sed -n 's/^node \([0-9]*\) memmap-type: \([a-z]*\).*/\1:\2/p' <<<"$out" | tr -d '\r' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# --- the examples: started, checked, left booting ---------------------------------
+
+# route NAME EXAMPLE EMULATOR NODES TYPES CHECKS...: define and start
+# paused, "info numa" must show NODES nodes with TYPES ("1:spm 2:reserved"),
+# print the command line, let the guest boot (booted checks its CHECKS)
+declare -A boot_checks=() boot_t0=()
+route() {
+    local r=$1 xml=$2 emu=$3 nodes=$4 types=$5 name=memmap-$1 file out got
+    shift 5
+    if ! file=$(render "$xml" "$name" "$emu"); then
+        fail "$r: $file"; return
+    fi
+    if ! out=$(redefine "$name" "$file"); then
+        fail "$r: virsh define $file: $out"; return
+    fi
+    if ! out=$(vsh start --paused "$name" 2>&1); then
+        fail "$r: virsh start $name:"
+        printf '%s\n' "$out" | indent
+        return
+    fi
+    got=$(numa_view "$name")
+    if [ "$got" = "$nodes|$types" ]; then
+        pass "$r: virsh start + info numa: $nodes nodes; memmap-type $types; the others normal (no memmap-type line)"
+    else
+        fail "$r: info numa shows '$got', expected '$nodes|$types'"
+    fi
+    echo "  QEMU command line of the $r route (/var/log/libvirt/qemu/$name.log, environment first):"
+    argv "$name" | indent
+    if grep -q '^qemu-memmap-wrapper: ' "$(domlog "$name")"; then
+        echo "  which the wrapper changed to:"
+        grep '^qemu-memmap-wrapper: ' "$(domlog "$name")" | indent
+    fi
+    if ! out=$(vsh resume "$name" 2>&1); then
+        fail "$r: virsh resume: $out"; vsh destroy "$name" >/dev/null 2>&1; return
+    fi
+    boot_checks[$r]="$*"
+    boot_t0[$r]=$SECONDS
+}
+
+# booted NAME: wait for the guest route NAME resumed to power off, then
+# its serial log must pass its checks
+booted() {
+    local r=$1 name=memmap-$1 log=$GUESTS/memmap-$1.serial.log out left
+    [ -n "${boot_checks[$r]:-}" ] || return 0
+    left=$((TIMEOUT - (SECONDS - boot_t0[$r])))
+    if ! wait_off "$name" "$((left > 1 ? left : 1))"; then
+        vsh destroy "$name" >/dev/null 2>&1
+        fail "$r: guest boot did not end in $TIMEOUT s (serial log: $log)"
+        return
+    fi
+    # shellcheck disable=SC2086 # the checks are words
+    if out=$(python3 "$PARSER" "$log" ${boot_checks[$r]} 2>&1); then
+        pass "$r: OVMF Linux guest through libvirt (off after $((SECONDS - boot_t0[$r])) s): ${boot_checks[$r]}"
+    else
+        fail "$r: guest checks failed (serial log: $log): ${boot_checks[$r]}"
+    fi
+    printf '%s\n' "$out" | indent
+}
+
+# refused NAME WHAT PATTERN XML EMULATOR [SED...]: "virsh start" must fail
+# and its output have a line matching PATTERN (grep -E); sets $line (that
+# line) and $hint (the next one)
+refused() {
+    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 file out
+    shift 5
+    line="" hint=""
+    if ! file=$(render "$xml" "$name" "$emu" "$@"); then
+        fail "$what: $file"; return 1
+    fi
+    if ! out=$(redefine "$name" "$file"); then
+        fail "$what: virsh define: $out"; return 1
+    fi
+    if out=$(vsh start --paused "$name" 2>&1); then
+        vsh destroy "$name" >/dev/null 2>&1
+        fail "$what: virsh start succeeded"
+        return 1
+    fi
+    # only what the wrapper or QEMU said, not virsh's prefix
+    line=$(grep -E -m1 "$pat" <<<"$out" | grep -oE '(qemu-system-x86_64|qemu-memmap-wrapper): .*')
+    if [ -z "$line" ]; then
+        fail "$what: virsh start failed, but not with /$pat/:"
+        printf '%s\n' "$out" | indent
+        return 1
+    fi
+    hint=$(grep -E -A1 -m1 "$pat" <<<"$out" | sed -n 2p)
+}
+
+# wrapper_refuses NAME WHAT XML [SED...]: the wrapper must stop the start
+# with exactly one line on stderr, naming QEMU_NUMA_MEMMAP_TYPE, and
+# QEMU must not run
+wrapper_refuses() {
+    local name=$1 what=$2 xml=$3 err
+    shift 3
+    refused "$name" "$what" 'qemu-memmap-wrapper: .*QEMU_NUMA_MEMMAP_TYPE' "$xml" \
+        "$LV/bin/patched/qemu-memmap-wrapper" "$@" || return
+    err=$(qemu_stderr "$name")
+    if [ "$(wc -l <<<"$err")" = 1 ] && [[ $err == "qemu-memmap-wrapper: "*QEMU_NUMA_MEMMAP_TYPE* ]]; then
+        pass "$what: virsh start fails: $line"
+    else
+        fail "$what: expected one line from the wrapper in the domain log, got:"
+        printf '%s\n' "$err" | indent
+    fi
+}
