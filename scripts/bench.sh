@@ -9,8 +9,9 @@
 #  4. the developer loop: timings of `make check` from
 #     .cache/bench-devloop.txt when someone put them there;
 #  5. a plot of (1), docs/bench-startup.svg.
-# Writes BENCHMARKS.md (every figure in it comes from this run), the
-# plot, JSON results in .cache/bench/ and one log per step in
+# Writes BENCHMARKS.md (every figure in it comes from this run; long
+# command lines shown cut short), docs/bench-commands.md (every command
+# line whole), the plot, JSON results in .cache/bench/ and one log per step in
 # .cache/logs/bench-*.log.  Never fails on a number; fails only when a
 # step could not run at all.
 #
@@ -43,6 +44,7 @@ PY=(python3 "$B/bench.py")
 if [ $mode = smoke ]; then
     OUTDIR=$CACHE/bench/smoke
     MD=$OUTDIR/BENCHMARKS.md
+    CMDS=$OUTDIR/bench-commands.md
     PLOT=$OUTDIR/bench-startup.svg
     SCRATCH=$CACHE/bench-scratch/smoke
     ITER=1 REPS=1 NODES=1,16 GUEST_CASES=spm NODE1_MIB=1024 LOGP=bench-smoke
@@ -50,6 +52,7 @@ if [ $mode = smoke ]; then
 else
     OUTDIR=$CACHE/bench
     MD=$ROOT/BENCHMARKS.md
+    CMDS=$ROOT/docs/bench-commands.md
     PLOT=$ROOT/docs/bench-startup.svg
     SCRATCH=$CACHE/bench-scratch
     ITER=${BENCH_ITER:-60} REPS=${BENCH_REPS:-3} NODES=1,16,64,128
@@ -157,7 +160,7 @@ meta=$OUTDIR/meta.json
     if [ -n "$base" ]; then printf '"base": %s, ' "$(binmeta "$base" "$BASE_SRC")"; fi
     python3 -c 'import json,sys; print("\"steps\": " + json.dumps(sys.argv[1:]) + "}")' "${steps[@]}"
 } >"$meta"
-if python3 "$B/report.py" --dir "$OUTDIR" --out "$MD" --dat "$OUTDIR/startup.dat" \
+if python3 "$B/report.py" --dir "$OUTDIR" --out "$MD" --dat "$OUTDIR/startup.dat" --commands "$CMDS" \
     --meta "$meta" --devloop "$devloop" --root "$ROOT" >"$LOGS/$LOGP-report.log" 2>&1; then
     ok "report written: ${MD#"$ROOT"/}"
 else
