@@ -152,12 +152,18 @@ for arch in i386 x86_64; do
 done
 
 if [ -n "$reports" ]; then
+    # Reports go to the files of log_path; UBSan's can also reach a
+    # test's output (QEMU's stderr), so both are read.
     n=$(find "$reports" -type f | wc -l)
-    if grep -lE "$report_re" "$reports"/* >/dev/null 2>&1; then
-        grep -hE -A5 "$report_re" "$reports"/* | head -40
-        bad "no sanitizer report: reports in $(grep -lE "$report_re" "$reports"/* | wc -l) of $n files under ${reports#"$ROOT"/}/"
+    mapfile -t hits < <(grep -lE "$report_re" "$reports"/* "$LOGS/ci-matrix-$config-"*.log 2>/dev/null || true)
+    if [ ${#hits[@]} -gt 0 ]; then
+        grep -hE -A5 "$report_re" "${hits[@]}" | head -40
+        bad "no sanitizer report: reports in ${#hits[@]} files (${hits[*]#"$LOGS"/})"
     else
-        ok "no sanitizer report from any QEMU or test process ($n runtime log files)"
+        # QEMU's coroutines make ASan warn about swapcontext once per
+        # process: a clean run leaves that warning and nothing else
+        other=$(grep -L "ASan doesn't fully support makecontext/swapcontext" "$reports"/* 2>/dev/null | wc -l)
+        ok "no sanitizer report in the test logs or in the $n runtime log files ($((n - other)) with ASan's makecontext/swapcontext warning, $other without)"
     fi
 fi
 verdict
