@@ -84,25 +84,22 @@ suite qtest "$S/qtest-compare.sh" "$src" "$build" "$base_src" "$base_build"
 
 # btt ARCH: the SRAT cases under TCG (cached by tree, case list, script)
 btt() {
-    local arch=$1 k
-    k=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" btt "$arch" \
-        "$("$S/btt-tcg.sh" --cases)" "$(cat "$S/btt-tcg.sh")")
+    local arch=$1 name=btt-tcg-$1 cases k what
+    cases=$("$S/btt-tcg.sh" --cases)
+    k=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" btt "$arch" "$cases" "$(cat "$S/btt-tcg.sh")")
+    what="qemu-system-$arch: $(paste -sd' ' <<<"$cases")"
     if [ -e "$results/btt-$k" ] && [ -z "${FORCE:-}" ]; then
-        echo "  PASS  qemu-system-$arch: $("$S/btt-tcg.sh" --cases | paste -sd' ') (cached)"
-        echo "btt-tcg-$arch: 1 passed, 0 failed, 0 skipped"; return
+        one_result "$name" PASS "$what (cached)"; return
     fi
     "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test
     local log=$LOGS/bios-tables-tcg-$arch.log rc=0
     "$S/btt-tcg.sh" "$build" "$arch" "$log" || rc=$?
     case $rc in
     0) touch "$results/btt-$k"
-       echo "  PASS  qemu-system-$arch: $(grep -c '^ok ' "$log") cases"
-       echo "btt-tcg-$arch: 1 passed, 0 failed, 0 skipped" ;;
-    77) echo "  SKIP  qemu-system-$arch: cannot hide /dev/kvm (needs root)"
-        echo "btt-tcg-$arch: 0 passed, 0 failed, 1 skipped" ;;
+       one_result "$name" PASS "$what ($(grep -c '^ok ' "$log") cases ran)" ;;
+    77) one_result "$name" SKIP "qemu-system-$arch: cannot hide /dev/kvm (needs root)" ;;
     *) grep -E 'mismatch|Bail|^not ok' "$log" | head -5
-       echo "  FAIL  qemu-system-$arch (log: $log)"
-       echo "btt-tcg-$arch: 0 passed, 1 failed, 0 skipped" ;;
+       one_result "$name" FAIL "qemu-system-$arch (log: $log)" ;;
     esac
 }
 for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done

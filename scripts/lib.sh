@@ -70,3 +70,13 @@ result_key() {
     { printf '%s\n' "$@"; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" "$ROOT/scripts/qtest.sh" \
         "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
 }
+
+# one_result NAME PASS|FAIL|SKIP TEXT: the output of a step that is a
+# single check, "  RESULT  TEXT" and then its verdict line
+# "NAME: N passed, N failed, N skipped"; returns 1 on FAIL
+one_result() {
+    local p=0 f=0 k=0
+    case $2 in PASS) p=1 ;; FAIL) f=1 ;; SKIP) k=1 ;; *) die "one_result: bad result '$2'" ;; esac
+    printf '  %s  %s\n%s: %d passed, %d failed, %d skipped\n' "$2" "$3" "$1" "$p" "$f" "$k"
+    [ "$f" = 0 ]
+}

@@ -14,7 +14,7 @@ set -euo pipefail
 [ $# = 1 ] || die "usage: $0 QEMU"
 qemu=$1
 log=$LOGS/guest-sbp-stock.log
-verdict() { echo "  $1  $2"; echo "seabios-negative: $([ "$1" = PASS ] && echo '1 passed, 0' || echo '0 passed, 1') failed, 0 skipped"; [ "$1" = PASS ]; }
+verdict() { one_result seabios-negative "$@"; }
 
 if ! stock=$("$ROOT/scripts/seabios.sh" --stock 2>"$log"); then
     verdict FAIL "stock SeaBIOS build (log: $log)"
