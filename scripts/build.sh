@@ -2,6 +2,8 @@
 # Configure (once) and build qemu-system-x86_64 (and, on request,
 # qemu-system-i386) from a QEMU source tree.
 #   scripts/build.sh SRC BUILD [ninja targets...]
+# Environment: BUILD_CC, BUILD_CXX (compilers, default cc and c++, always
+# through ccache), CONFIGURE_EXTRA (more configure options).
 # Local build fixes for the DFSG tarball (not part of the series):
 #  - pc-bios/meson.build unpacks edk2-*.fd.bz2 blobs that Debian strips
 #    from the tarball whenever bzip2 is installed.  We create valid,
@@ -34,7 +36,7 @@ for f in $(sed -n "s/^ *'\(edk2-[a-z0-9_-]*\.fd\)',\$/\1/p" "$src/pc-bios/meson.
     grep -qxF "/pc-bios/$f.bz2" "$excl" 2>/dev/null || echo "/pc-bios/$f.bz2" >>"$excl"
 done
 
-conf=(--python="$CACHE/venv/bin/python3" --cc="ccache cc" --cxx="ccache c++" --target-list=x86_64-softmmu,i386-softmmu --enable-fdt=system
+conf=(--python="$CACHE/venv/bin/python3" --cc="ccache ${BUILD_CC:-cc}" --cxx="ccache ${BUILD_CXX:-c++}" --target-list=x86_64-softmmu,i386-softmmu --enable-fdt=system
       --disable-download --disable-install-blobs --disable-docs
       --disable-guest-agent ${CONFIGURE_EXTRA:-})
 if [ ! -e "$build/build.ninja" ] || [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${conf[*]}" ]; then

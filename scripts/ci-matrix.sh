@@ -61,10 +61,9 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock -n 9 || die "another scripts/ci-matrix.sh $config is running ($dir/.lock)"
 
-# Configure flags on top of build.sh's own: build.sh appends
-# CONFIGURE_EXTRA after its --cc/--cxx, and configure keeps the last one.
-# CONFIGURE_EXTRA is split on blanks, so "ccache clang" goes through two
-# small wrappers.
+# Configure flags on top of build.sh's own; clang through build.sh's
+# BUILD_CC/BUILD_CXX (ccache in front, as for gcc)
+cc=(); extra=
 case $config in
 gcc-debug) extra="--enable-debug" ;;
 asan-ubsan) extra="--enable-asan --enable-ubsan" ;;
@@ -76,27 +75,18 @@ clang)
         DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
             apt-get install -y -q --no-install-recommends clang
     fi
-    bin=$CACHE/ci-matrix/bin
-    mkdir -p "$bin"
-    for c in clang clang++; do
-        w=$bin/ccache-$c
-        body=$(printf '#!/bin/sh\nexec ccache %s "$@"\n' "$c")
-        [ "$(cat "$w" 2>/dev/null)" = "$body" ] || { printf '%s\n' "$body" >"$w"; chmod +x "$w"; }
-    done
-    extra="--cc=$bin/ccache-clang --cxx=$bin/ccache-clang++"
+    cc=(BUILD_CC=clang BUILD_CXX=clang++)
     ;;
 esac
-[ "$config" != clang ] || [[ $CACHE != *[[:space:]]* ]] ||
-    die "$CACHE has a blank in its path: CONFIGURE_EXTRA cannot carry the compiler wrappers"
 
 "$S/deps.sh"
 # this tree is ours: applied again only when the series changed
 "$S/apply.sh" "$src" --own
 
-say "$tag: building (configure flags: $extra; log: $LOGS/build-$config-build.log)"
+say "$tag: building (${cc[*]:+${cc[*]}, }configure flags: ${extra:-none}; log: $LOGS/build-$config-build.log)"
 targets=(qemu-system-x86_64 qemu-system-i386
          tests/qtest/numa-memmap-test tests/qtest/numa-test tests/qtest/bios-tables-test)
-if CONFIGURE_EXTRA=$extra nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
+if env "${cc[@]}" CONFIGURE_EXTRA="$extra" nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
     ok "build: ${targets[*]} ($config)"
 else
     bad "build ($config; log: $LOGS/build-$config-build.log)"
