@@ -56,7 +56,7 @@ ident="memmap-type series <series@memmap-type.invalid>"
 # Subject style: QEMU "subsystem: summary" (lower case after the colon
 # is usual, not required); SeaBIOS "file: Summary" (capitalised).
 case $SERIES in
-qemu) subject='^Subject: \[PATCH v[0-9]+ [0-9]+/[0-9]+\] [A-Za-z0-9_./, -]+: .+' ;;
+qemu) subject='^Subject: \[RFC PATCH [0-9]+/[0-9]+\] [A-Za-z0-9_./, -]+: .+' ;;
 seabios) subject='^Subject: \[PATCH v[0-9]+ [0-9]+/[0-9]+\] [a-z0-9_./-]+: [A-Z].+' ;;
 esac
 # The one checkpatch warning that is waived: bios-tables-test's update

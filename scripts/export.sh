@@ -2,7 +2,13 @@
 # Export the series from a tree made by `make tree` (or by `make
 # seabios-tree`, with SERIES=seabios) back into patches/$SERIES/,
 # deterministically: zero commit ids, no signature, fixed abbrev,
-# --base, pinned dates.  The cover letter text comes from
+# pinned dates.  The subject prefix is series_prefix (default PATCH) and
+# the reroll count series_reroll ("none": no vN; default:
+# series_version) from the lock file.  git's base-commit line names the
+# local import of the tarball, which exists nowhere upstream: it is
+# replaced by upstream_base_commit from the lock file, or dropped when
+# that is empty (the cover letter then states the base).  The cover
+# letter text comes from
 # patches/$SERIES/cover-letter.txt (first line: subject, then the body);
 # git adds the shortlog, the diffstat and the base commit.
 #   scripts/export.sh TREE [OUTDIR]
@@ -10,6 +16,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tree=$1; out=${2:-$PATCHDIR}
 tag=$(lock base_tag); v=$(lock series_version); date=$(lock series_date)
+prefix=$(lock series_prefix); prefix=${prefix:-PATCH}
+reroll=$(lock series_reroll); reroll=${reroll:-$v}
+upstream=$(lock upstream_base_commit)
+rr=(--reroll-count="$reroll"); [ "$reroll" != none ] || rr=()
 cover=$PATCHDIR/cover-letter.txt
 [ -d "$tree/.git" ] || die "$tree is not a git tree; run 'make tree' first"
 [ -f "$cover" ] || die "missing $cover"
@@ -23,16 +33,18 @@ if [ "$n" -gt 0 ]; then
         -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid \
         -c core.abbrev=12 -c diff.noprefix=false -c diff.renames=true \
         format-patch -q -o "$tmp" --zero-commit --no-signature --abbrev=12 \
-        --full-index --binary --base="$tag" --reroll-count="$v" --subject-prefix=PATCH \
+        --full-index --binary --base="$tag" "${rr[@]}" --subject-prefix="$prefix" \
         --cover-letter --cover-from-description=subject \
         --no-thread --no-attach \
         "$tag..HEAD" >/dev/null
-    for f in "$tmp"/v"$v"-*.patch; do
-        b=$(basename "$f"); b=${b#v"$v"-}
+    for f in "$tmp"/*.patch; do
+        b=$(basename "$f"); b=${b#v"$reroll"-}
         # Pinned date; the cover letter also gets no Message-ID-like
-        # run-specific headers.
-        sed -e "1,/^\$/s/^Date: .*/Date: $date/" "$f" >"$tmp/$b"
-        rm -f "$f"
+        # run-specific headers, and the upstream base (or none).
+        if [ -n "$upstream" ]; then base="s/^base-commit: .*/base-commit: $upstream/"
+        else base="/^base-commit: /d"; fi
+        sed -e "1,/^\$/s/^Date: .*/Date: $date/" -e "$base" "$f" >"$tmp/$b.new"
+        rm -f "$f"; mv "$tmp/$b.new" "$tmp/$b"
     done
 fi
 mkdir -p "$out"
@@ -44,4 +56,4 @@ if [ "$out" = "$PATCHDIR" ]; then
     git -C "$tree" config memmap.applied-hash "$(series_hash)"
     git -C "$tree" config memmap.applied-head "$(git -C "$tree" rev-parse HEAD)"
 fi
-say "export: $n patch(es) to ${out#$ROOT/} (series v$v)"
+say "export: $n patch(es) to ${out#$ROOT/} (series r$v, [$prefix${rr:+ v$reroll}])"

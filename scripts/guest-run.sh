@@ -117,6 +117,19 @@ run() {
     boot_secs=$(printf '%d.%d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 100000000 % 10 )))
     rm -rf "$tmp"
     local ok=1
+    if [ "$refuse" = 1 ]; then
+        # QEMU must stop at once with status 1 and the expected error
+        if [ "$rc" = 1 ] && grep -qF -- "${checks[0]}" "$log"; then
+            echo "  PASS  QEMU refused it (exit status 1): $(grep -m1 -F -- "${checks[0]}" "$log")"
+            result=PASS
+            echo "PASS $name (${boot_secs} s; log $log)"
+        else
+            echo "  FAIL  expected exit status 1 and the error '${checks[0]}'; got status $rc"
+            tail -5 "$log" | cut -c1-200
+            echo "FAIL $name (${boot_secs} s; log $log)"
+        fi
+        return
+    fi
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "  FAIL  boot timed out after ${GUEST_TIMEOUT} s"; ok=0
     elif [ "$rc" != 0 ]; then

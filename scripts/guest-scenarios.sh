@@ -6,9 +6,10 @@
 # Guest kernels (guest.lock: kernel = 6.1, kernel612 = 6.12, kernel72 = 7.2)
 KERNELS=(6.1 6.12 7.2)
 SCENARIOS=(q35-ovmf-spm q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
-           q35-ovmf-two-spm-nohmat pc-ovmf-spm
+           q35-ovmf-two-spm-nohmat pc-ovmf-spm q35-ovmf-spm-2m q35-spm-unaligned
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
-           pc-sbp-spm base-qemu-sbp sbp-table-full
+           pc-sbp-spm base-qemu-sbp sbp-table-full sbp-table-reserved
+           sbp-table-interleaved
            seabios-spm-reserved seabios-kernel)
 for k in "${KERNELS[@]:1}"; do
     SCENARIOS+=("q35-ovmf-spm-k$k" "q35-sbp-spm-k$k")
@@ -32,14 +33,17 @@ MiB=$((1 << 20))
 #   online    1: the guest onlines its dax devices through kmem
 #   hmat      1: -machine hmat=on (ACPI HMAT; every node initiator=0)
 #   merge     1: the firmware is expected to merge adjacent spm ranges
-#   full      1: more spm nodes than SeaBIOS's e820 map can take
+#   full      0, or which of SeaBIOS's e820 map limits the scenario tests
+#             (firmware sbp, boot firmware): spm | reserved | interleaved
+#   refuse    1: QEMU must refuse the configuration (exit status 1 and
+#             the error line that layout() derives), nothing boots
 define() {
     local name=$1 k=6.1
     case $name in
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0 full=0
+    online=0 hmat=0 merge=0 full=0 refuse=0
     case $name in
     q35-ovmf-spm)
         nodes=(2048:- 1024:spm); online=1
@@ -59,6 +63,12 @@ define() {
     pc-ovmf-spm)
         machine=pc; nodes=(2048:- 1024:spm)
         desc="pc (i440fx) + OVMF: one spm node" ;;
+    q35-ovmf-spm-2m)
+        nodes=(2048:- 1026:spm)
+        desc="q35 + OVMF: an spm node of 1026 MiB (2 MiB aligned, not 4 MiB): still one dax device" ;;
+    q35-spm-unaligned)
+        nodes=(2048:- 1025:spm); refuse=1
+        desc="q35: an spm node of 1025 MiB (not 2 MiB aligned) is refused with an error" ;;
     q35-sbp-spm)
         firmware=sbp; nodes=(2048:- 1024:spm); online=1
         desc="q35 + patched SeaBIOS: one spm node, onlined as RAM through kmem" ;;
@@ -78,10 +88,23 @@ define() {
         qemu=base firmware=sbp; nodes=(2048:- 1024:normal)
         desc="unpatched QEMU + patched SeaBIOS: boots as with stock SeaBIOS" ;;
     sbp-table-full)
-        firmware=sbp boot=firmware full=1; nodes=(2048:-)
+        firmware=sbp boot=firmware full=spm; nodes=(2048:-)
         local i
         for ((i = 1; i < 128; i++)); do nodes+=(128:spm); done
-        desc="q35 + patched SeaBIOS (no OS): 127 spm nodes overflow its 128-entry map; RAM must survive" ;;
+        desc="q35 + patched SeaBIOS (no OS): 127 spm nodes, more than its 128-entry map takes: RAM survives, the last spm nodes share one entry" ;;
+    sbp-table-reserved)
+        firmware=sbp boot=firmware full=reserved; nodes=(2048:-)
+        local i
+        for ((i = 1; i < 121; i++)); do nodes+=(128:reserved); done
+        for ((i = 121; i < 128; i++)); do nodes+=(128:spm); done
+        desc="q35 + patched SeaBIOS (no OS): 120 adjacent reserved nodes, then 7 spm nodes: every spm node keeps its entry" ;;
+    sbp-table-interleaved)
+        firmware=sbp boot=firmware full=interleaved; nodes=(2048:-)
+        local i
+        for ((i = 1; i < 128; i++)); do
+            if ((i % 2)); then nodes+=(128:reserved); else nodes+=(128:-); fi
+        done
+        desc="q35 + patched SeaBIOS (no OS): 64 reserved nodes between 63 normal ones overflow its map: all RAM survives" ;;
     seabios-spm-reserved)
         firmware=seabios boot=firmware; nodes=(2048:- 512:spm 512:reserved)
         desc="q35 + stock SeaBIOS (no OS): SeaBIOS's e820 map for an spm and a reserved node" ;;
@@ -129,15 +152,22 @@ layout() {
 checks() {
     local i s z t spm=0 first=-1 span=0 fw=$firmware
     checks=()
+    if [ "$refuse" = 1 ]; then
+        # Linux's dax_hmem makes devices in 2 MiB units only, so the
+        # series refuses an spm node whose start or size is not 2 MiB
+        # aligned; the first such node is named
+        for i in "${!nodes[@]}"; do
+            s=${node_start[i]} z=${node_size[i]}
+            if [ "${node_type[i]}" = spm ] && [ $(( (s | z) % (2 * MiB) )) != 0 ]; then
+                checks=("$(printf 'NUMA node %d has memmap-type=spm but its memory at 0x%x of size 0x%x is not 2 MiB aligned' "$i" "$s" "$z")")
+                return
+            fi
+        done
+        die "scenario error: refuse=1 but no node breaks a rule"
+    fi
     [ "$boot" = kernel ] && checks+=("done")
-    if [ "$full" = 1 ]; then
-        # patches/seabios/ keeps 24 of BUILD_MAX_E820 = 128 entries for
-        # itself and every entry of etc/e820 that is not soft reserved:
-        # here the RAM below 4 GiB and, with the AMD qemu64 CPU, the
-        # HyperTransport range; the lowest spm nodes fill the rest.
-        local kept=$((128 - 24 - 2))
-        checks=("bios-limit:$kept:${node_start[1]}:${node_size[1]}:$((${#nodes[@]} - 1))"
-                "bios-ram:0x100000:${node_size[0]}")
+    if [ "$full" != 0 ]; then
+        full_checks
         return
     fi
     for i in "${!nodes[@]}"; do
@@ -176,4 +206,45 @@ checks() {
     if [ "$boot" = kernel ] && [ "$spm" = 0 ]; then
         checks+=(nodax)
     fi
+}
+
+# full_checks: the checks of the scenarios that test the limits of
+# SeaBIOS's e820 map (patches/seabios/, patch 3).  That map holds
+# BUILD_MAX_E820 = 128 entries.  SeaBIOS takes every RAM entry of
+# etc/e820, and a reserved or soft reserved one only while its map keeps
+# room for the RAM entries still to come plus E820_SEABIOS_ENTRIES = 23
+# entries of its own; so at most 128 - 23 = 105 entries come from
+# etc/e820.  Without room, a range that continues the previous range of
+# its type is merged into that entry, any other is dropped.  Adjacent
+# reserved ranges merge anyway (e820_add()); soft reserved ones never
+# do.  QEMU lists the HyperTransport range first (qemu64 is an AMD CPU
+# with 40 phys-bits: a reserved entry at 1012 GiB), then the nodes in
+# address order: node 0 is the RAM below 4 GiB, the others lie above.
+full_checks() {
+    local room=$((128 - 23)) ht=1 ram=1 i n=$((${#nodes[@]} - 1)) prev=
+    # RAM entries: node 0, then one per run of normal nodes above 4 GiB
+    for ((i = 1; i <= n; i++)); do
+        [ "${node_type[i]}" = - ] && [ "$prev" != - ] && ram=$((ram + 1))
+        prev=${node_type[i]}
+    done
+    checks=("bios-ram:0x100000:${node_size[0]}" bios-nowarn)
+    case $full in
+    spm)
+        # the spm nodes get the room the RAM and the HT entry leave; the
+        # last of those entries takes the remaining nodes too
+        checks+=("bios-spm-packed:$((room - ram - ht)):${node_start[1]}:${node_size[1]}:$n") ;;
+    reserved)
+        # the 120 reserved nodes are one entry: room for all spm nodes
+        local r=0
+        for ((i = 1; i <= n; i++)); do [ "${node_type[i]}" = reserved ] && r=$((r + 1)); done
+        checks+=("bios-reserved:${node_start[1]}:$((r * node_size[1]))" bios-untouched)
+        for ((i = r + 1; i <= n; i++)); do
+            checks+=("bios-spm:${node_start[i]}:${node_size[i]}")
+        done ;;
+    interleaved)
+        # no two reserved nodes touch: each needs an entry of its own, and
+        # the RAM entries are taken first
+        checks+=("bios-interleaved:$((room - ram - ht)):${node_start[1]}:${node_size[1]}:$n") ;;
+    *) die "scenario error: full=$full" ;;
+    esac
 }
