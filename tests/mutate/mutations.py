@@ -48,13 +48,60 @@ MUTATIONS = [
      [("hw/i386/pc.c",
        "    if (base >= s->x86ms->below_4g_mem_size) {",
        "    if (true) {")]),
+    # a value above the node's offset leaves the node below 4 GiB
     ("the hint gives the max-ram-below-4g value that works",
-     [("hw/i386/pc.c", "    split = pc_size_option_str(base);",
-       "    split = pc_size_option_str(base + 4 * KiB);")]),
+     [("hw/i386/pc.c",
+       "    split = pc_size_option_str(base >= MiB ? ROUND_DOWN(base, MiB) : base);",
+       "    split = pc_size_option_str(base >= MiB ? ROUND_DOWN(base, MiB) + MiB"
+       " : base);")]),
+    ("the suggested max-ram-below-4g is the offset rounded down to 1 MiB",
+     [("hw/i386/pc.c",
+       "    split = pc_size_option_str(base >= MiB ? ROUND_DOWN(base, MiB) : base);",
+       "    split = pc_size_option_str(base);")]),
+    # the range below 4 GiB is refused as such, before any alignment check
+    ("alignment is checked only above 4 GiB, after the below-4 GiB errors",
+     [("hw/i386/pc.c",
+       "    if (base >= s->x86ms->below_4g_mem_size) {\n"
+       "        pc_check_node_ram_alignment(s, node, type, base, size);\n"
+       "        return;\n    }\n",
+       "    pc_check_node_ram_alignment(s, node, type, base, size);\n"
+       "    if (s->err || base >= s->x86ms->below_4g_mem_size) {\n"
+       "        return;\n    }\n")]),
+    ("spm memory must be 2 MiB aligned",
+     [("hw/i386/pc.c",
+       "    align = type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 4 * KiB;",
+       "    align = type == NUMA_MEMMAP_TYPE_SPM ? 4 * KiB : 4 * KiB;")]),
+    ("reserved memory needs only 4 KiB alignment",
+     [("hw/i386/pc.c",
+       "    align = type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 4 * KiB;",
+       "    align = type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 2 * MiB;")]),
+    ("the alignment hint suggests the size rounded up to the alignment",
+     [("hw/i386/pc.c",
+       "pc_size_option_str(ROUND_UP(size, align));",
+       "pc_size_option_str(size);")]),
+    ("the alignment hint is about the size only when the size is off",
+     [("hw/i386/pc.c",
+       "        if (size & (align - 1)) {\n"
+       "            error_append_hint(&s->err, \"Make the size of",
+       "        if (true) {\n"
+       "            error_append_hint(&s->err, \"Make the size of")]),
     ("the firmware's 64-bit PCI window stays above typed memory",
      [("hw/i386/pc.c",
-       "    res_mem_end = MAX(res_mem_end, e820_ram.typed_end);",
-       "    res_mem_end = MAX(res_mem_end, 0);")]),
+       "        res_mem_end = MAX(res_mem_end, pc_above_4g_end(pcms));",
+       "        res_mem_end = MAX(res_mem_end, 0);")]),
+    # the rule of r7 of the series: the end of the highest typed range
+    # only, which leaves normal memory after the last typed node inside
+    # the firmware's 64-bit PCI window
+    ("etc/reserved-memory-end covers the normal memory after typed nodes",
+     [("hw/i386/pc.c", "    MachineState *ms;\n    hwaddr base;\n",
+       "    MachineState *ms;\n    hwaddr last_typed_end;\n    hwaddr base;\n"),
+      ("hw/i386/pc.c",
+       "    if (type != E820_RAM) {\n        e820_add_entry(base, size, type);",
+       "    if (type != E820_RAM) {\n        s->last_typed_end = base + size;\n"
+       "        e820_add_entry(base, size, type);"),
+      ("hw/i386/pc.c",
+       "        res_mem_end = MAX(res_mem_end, pc_above_4g_end(pcms));",
+       "        res_mem_end = MAX(res_mem_end, e820_ram.last_typed_end);")]),
     ("confidential guests are refused",
      [("hw/i386/pc.c", "    if (ms->cgs) {", "    if (false) {")]),
     ("machines without support refuse the option",

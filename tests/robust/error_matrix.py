@@ -26,9 +26,14 @@ Messages that come from QEMU's generic code rather than from the series
 marked "generic": they must name the offending option, but QEMU does not
 always add a hint on how to fix it.  For every error that suggests a
 max-ram-below-4g value, the suggestion is applied and the configuration
-must then start.  Valid neighbours of the error cases (HMAT with spm
-above 4 GiB, a DIMM hotplugged into an spm node, AMD relocation, ...)
-must start with the e820 table written out by hand below.
+must then start with its typed memory above 4 GiB (or, where the case
+says so, be refused for that node's alignment: the suggestion is the
+node's offset rounded down to 1 MiB).  Valid neighbours of the error
+cases (HMAT with spm above 4 GiB, a DIMM hotplugged into an spm node,
+AMD relocation, 2 MiB aligned spm, ...) must start with the e820 table
+written out by hand below and, where given, the etc/reserved-memory-end
+value worked out by hand from the rule (with a typed node: at least the
+end of all boot memory above 4 GiB, rounded up to 1 GiB).
 
     error_matrix.py [--qemu PATH] [--only SUBSTRING] [--timeout S]
 
@@ -77,12 +82,19 @@ class Case:
     @qmp: None, or (preconfig args, [set-numa-node argument dicts]) for
     the QMP path; the last dict is the one that must fail if
     @qmp_stage == "parse".  @retry: set-numa-node arguments that must
-    then succeed, and @e820 the table the machine must have afterwards."""
+    then succeed, and @e820 the table the machine must have afterwards.
+    @fix: the max-ram-below-4g value the hint suggests; with it the
+    configuration must start with its typed memory above 4 GiB, or, if
+    @fix_error is given ((error regex, hint regex)), be refused with that
+    error instead (the suggestion is rounded down to 1 MiB, so the moved
+    node may then be refused for its alignment).  @resmem: for a valid
+    case, the value etc/reserved-memory-end must have (None: not checked,
+    0: the file must be absent)."""
 
     def __init__(self, name, args, error=None, generic=False, qmp=None,
                  qmp_stage="parse", retry=None, e820=None, fix=None,
                  allow=None, needs=None, skip=None, valid=False, check=None,
-                 qmp_error=None, hint=None):
+                 qmp_error=None, hint=None, fix_error=None, resmem=None):
         if isinstance(error, tuple):        # (error regex, hint regex)
             error, hint = error
         self.name, self.args, self.error = name, args, error
@@ -92,6 +104,7 @@ class Case:
         self.allow = allow          # regex of extra stderr lines allowed
         self.needs, self.skip = needs, skip
         self.valid, self.check = valid, check
+        self.fix_error, self.resmem = fix_error, resmem
         # over QMP there is no "-numa node,...: " location prefix
         self.qmp_error = qmp_error or (error and re.sub(r"^-numa node,\S*: ", "", error))
 
@@ -130,11 +143,31 @@ def zero_msg(node, t):
             r"memory before this one\.$")
 
 
+def size_opt(n):
+    """a size the way QEMU prints it in a hint: G, M, K or plain bytes,
+    the largest unit that divides it"""
+    for unit, suffix in ((G, "G"), (M, "M"), (K, "K")):
+        if n % unit == 0:
+            return f"{n // unit}{suffix}"
+    return str(n)
+
+
 def align_msg(node, t, base, size):
+    """typed memory above 4 GiB must be aligned: spm to 2 MiB (Linux makes
+    a dax device of it in 2 MiB units), reserved to 4 KiB.  The hint names
+    the backend size to use when the size is off, and otherwise the nodes
+    before it and max-ram-below-4g, which set the start."""
+    align, what = (2 * M, "2 MiB") if t == "spm" else (4 * K, "4 KiB")
+    assert (base | size) & (align - 1), "an aligned range is no error case"
+    if size % align:
+        hint = (r"^Make the size of the node's memory backend a multiple of "
+                r"%s, for example size=%s\.$"
+                % (what, re.escape(size_opt(-(-size // align) * align))))
+    else:
+        hint = (r"^Make the memory of the nodes before it, and -machine "
+                r"max-ram-below-4g if given, multiples of %s\.$" % what)
     return (r"NUMA node %d has memmap-type=%s but its memory at %#x of size "
-            r"%#x is not 4 KiB aligned$" % (node, t, base, size),
-            r"^Use memory backend sizes that are multiples of 4 KiB for this "
-            r"node and the nodes before it\.$")
+            r"%#x is not %s aligned$" % (node, t, base, size, what), hint)
 
 
 def cgs_msg(node, t, what="confidential guests"):
@@ -201,7 +234,7 @@ CASES = [
          retry=node_dict(1, "m1", "spm"), e820=E820_Q35_3G_B2),
     Case("memdev/memoryless-normal-explicit-accepted", ["-M", "q35", "-m", "2G"] + objs(2 * G)
          + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=normal"),
-         valid=True, e820=[HT, (0, 2 * G, RAM)]),
+         valid=True, e820=[HT, (0, 2 * G, RAM)], resmem=0),
     Case("memdev/memoryless-reserved", ["-M", "q35", "-m", "2G"] + objs(2 * G)
          + numa("nodeid=0,memdev=m0", "nodeid=1,memmap-type=reserved"),
          requires_msg(1, "reserved"),
@@ -261,10 +294,31 @@ CASES = [
     Case("below4g/max-ram-below-4g-too-high", ["-M", "pc,max-ram-below-4g=3G", "-m", "4G"] + objs(2 * G, 2 * G)
          + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
          below_msg(1, "reserved", "crosses", "2G"), fix="2G"),
-    Case("below4g/odd-offset-suggests-bytes", ["-M", "q35", "-m", "4194312K"]
+    # the suggested value is the node's offset rounded down to 1 MiB (a
+    # round number; anything up to the offset moves the node up), so the
+    # moved node can then be refused for its alignment: spm needs 2 MiB
+    Case("below4g/odd-offset-rounded-down-to-1G-spm", ["-M", "q35", "-m", "4194312K"]
          + objs(G + 4096, 4194312 * K - G - 4096)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "crosses", str(G + 4096)), fix=str(G + 4096),
+         below_msg(1, "spm", "crosses", "1G"), fix="1G",
+         fix_error=align_msg(1, "spm", 4 * G + 4096, 3 * G + 4096),
+         allow=r"warning: There is possibly poor performance"),
+    # ... while reserved memory only needs 4 KiB and starts
+    Case("below4g/odd-offset-rounded-down-to-1G-reserved", ["-M", "q35", "-m", "4194312K"]
+         + objs(G + 4096, 4194312 * K - G - 4096)
+         + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
+         below_msg(1, "reserved", "crosses", "1G"), fix="1G",
+         allow=r"warning: There is possibly poor performance"),
+    # below 1 MiB the offset itself is suggested, in K or in bytes
+    Case("below4g/small-offset-suggests-K", ["-M", "q35", "-m", "2049M"]
+         + objs(512 * K, 2 * G, 512 * K)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
+         below_msg(1, "spm", "lies below", "512K"), fix="512K",
+         allow=r"warning: There is possibly poor performance"),
+    Case("below4g/small-offset-suggests-bytes", ["-M", "q35", "-m", "2097160K"]
+         + objs(1000, 2 * G, 8 * K - 1000)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
+         below_msg(1, "spm", "lies below", "1000"), fix="1000",
          allow=r"warning: There is possibly poor performance"),
     Case("below4g/odd-offset-suggests-M", ["-M", "pc", "-m", "4G"]
          + objs(1000 * M, 4 * G - 1000 * M)
@@ -364,7 +418,7 @@ CASES = [
          below_msg(1, "spm", "lies below", "1G"), fix="1G"),
     Case("hmat/valid-spm-above-4g", ["-M", "q35,hmat=on,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, G)
          + numa("memdev=m0,cpus=0", "memdev=m1,initiator=0,memmap-type=spm") + HMAT_LB,
-         valid=True, e820=E820_Q35_3G_B2, check="hmat"),
+         valid=True, e820=E820_Q35_3G_B2, check="hmat", resmem=5 * G),
     # -- memory hotplug ----------------------------------------------------
     Case("hotplug/spm-below-4g-with-slots", ["-M", "pc", "-m", "3G,slots=2,maxmem=8G"] + objs(2 * G, G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
@@ -376,24 +430,84 @@ CASES = [
          + objs(2 * G, G) + ["-object", "memory-backend-ram,id=d0,size=1G"]
          + numa("memdev=m0", "memdev=m1,memmap-type=spm")
          + ["-device", "pc-dimm,id=dimm0,memdev=d0,node=1"],
-         valid=True, e820=E820_Q35_3G_B2, check="dimm"),
+         # etc/reserved-memory-end: the end of device memory, which starts
+         # at the 1 GiB-rounded end of high RAM (5G) and spans maxmem - -m
+         # plus 1 GiB per slot (5G + 2G)
+         valid=True, e820=E820_Q35_3G_B2, check="dimm", resmem=12 * G),
     # -- valid neighbours --------------------------------------------------
     Case("valid/repeated-key-last-wins", Q35_3G + numa("memdev=m0", "memdev=m1,memmap-type=spm,memmap-type=reserved"),
-         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, G, RES)]),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, G, RES)], resmem=5 * G),
     Case("valid/amd-relocation-1TiB", ["-M", "q35", "-cpu", "EPYC,phys-bits=48", "-m", "1100G"]
          + objs(2 * G, 8 * G, 1090 * G, extra=",reserve=off")
          + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=spm"),
-         valid=True, e820=[HT, (0, 2 * G, RAM), (T, 8 * G, RAM), (T + 8 * G, 1090 * G, SPM)]),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (T, 8 * G, RAM), (T + 8 * G, 1090 * G, SPM)],
+         resmem=T + 1098 * G),
     Case("valid/adjacent-typed-nodes-not-merged", ["-M", "pc,max-ram-below-4g=2G", "-m", "6G",
                                                    "-cpu", "Skylake-Client"] + objs(2 * G, G, G, G, G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2,memmap-type=spm",
                 "memdev=m3,memmap-type=reserved", "memdev=m4"),
          valid=True, e820=[(0, 2 * G, RAM), (4 * G, G, SPM), (5 * G, G, SPM),
-                           (6 * G, G, RES), (7 * G, G, RAM)]),
+                           (6 * G, G, RES), (7 * G, G, RAM)],
+         # the end of all boot memory above 4 GiB, the normal node 4 included
+         resmem=8 * G),
     Case("valid/explicit-normal-and-memoryless", ["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G)
          + numa("nodeid=0,memdev=m0,memmap-type=normal", "nodeid=1", "nodeid=2,memdev=m1,memmap-type=reserved"),
-         valid=True, e820=[HT, (0, G, RAM), (4 * G, G, RES)]),
-    # -- typed memory must be 4 KiB aligned (patch 5) ----------------------
+         valid=True, e820=[HT, (0, G, RAM), (4 * G, G, RES)], resmem=5 * G),
+    # -- etc/reserved-memory-end with typed nodes ---------------------------
+    # With a typed node it is at least the end of all boot memory above
+    # 4 GiB, rounded up to 1 GiB, whichever node comes last: here 1.5 GiB
+    # of normal memory follow the spm node and end at 6.5 GiB -> 7 GiB (the
+    # end of the typed node alone would give 5 GiB).
+    Case("resmem/normal-memory-after-typed-node",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "4608M"] + objs(2 * G, G, 1536 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, G, SPM), (5 * G, 1536 * M, RAM)],
+         resmem=7 * G),
+    # ... and the typed node last: the end of RAM and of typed memory agree
+    Case("resmem/typed-node-last-unround-end",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3074M"] + objs(2 * G, 1026 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, 1026 * M, SPM)], resmem=6 * G),
+    # -- alignment of typed memory above 4 GiB ------------------------------
+    # spm must be 2 MiB aligned (start and size; Linux makes dax devices of
+    # it in 2 MiB units), reserved 4 KiB.  The hint names the backend size
+    # to use (rounded up to the alignment) when the size is off, otherwise
+    # the nodes before it and max-ram-below-4g.
+    Case("align/spm-1025M-refused",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, 1025 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         # written out here rather than with align_msg()
+         (r"NUMA node 1 has memmap-type=spm but its memory at 0x100000000 of "
+          r"size 0x40100000 is not 2 MiB aligned$",
+          r"^Make the size of the node's memory backend a multiple of 2 MiB, "
+          r"for example size=1026M\.$"),
+         qmp=(["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, 1025 * M),
+              [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
+    Case("align/spm-1026M-valid",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3074M"] + objs(2 * G, 1026 * M)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, 1026 * M, SPM)], resmem=6 * G),
+    # 1 GiB + 4 KiB: fine for reserved, not for spm (size=1026M)
+    Case("align/reserved-1G-plus-4K-valid",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3145736K"] + objs(2 * G, G + 4 * K, 4 * K)
+         + numa("memdev=m0", "memdev=m1,memmap-type=reserved", "memdev=m2"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, G + 4 * K, RES),
+                           (5 * G + 4 * K, 4 * K, RAM)], resmem=6 * G),
+    Case("align/spm-1G-plus-4K-refused",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3145736K"] + objs(2 * G, G + 4 * K, 4 * K)
+         + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
+         align_msg(1, "spm", 4 * G, G + 4 * K)),
+    # a round spm size at an address that is only 1 MiB aligned: the hint
+    # is about the nodes before it; the same layout is fine for reserved
+    Case("align/spm-start-1MiB-aligned-refused",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, M, G)
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=spm"),
+         align_msg(2, "spm", 4 * G + M, G)),
+    Case("align/reserved-start-1MiB-aligned-valid",
+         ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, M, G)
+         + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=reserved"),
+         valid=True, e820=[HT, (0, 2 * G, RAM), (4 * G, M, RAM), (4 * G + M, G, RES)],
+         resmem=6 * G),
     # a one-byte normal node between typed nodes leaves the next typed node
     # unaligned (and used to give a one-byte e820 RAM entry, which trips
     # an assertion in SMBIOS type 19)
@@ -411,11 +525,14 @@ CASES = [
          + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
          align_msg(1, "reserved", 5 * G - 1, G),
          allow=r"warning: There is possibly poor performance"),
-    # alignment is checked first, also for a range below 4 GiB
-    Case("align/unaligned-below-4g-reported-before-lies-below",
+    # below 4 GiB the "lies below" error comes first, alignment is checked
+    # only above 4 GiB: once the suggested max-ram-below-4g has moved the
+    # node up, its alignment is the error
+    Case("order/unaligned-below-4g-reports-lies-below-first",
          ["-M", "pc", "-m", "2G"] + objs(G + 1, G - 8193, 8192)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         align_msg(1, "spm", G + 1, G - 8193)),
+         below_msg(1, "spm", "lies below", "1G"), fix="1G",
+         fix_error=align_msg(1, "spm", 4 * G + 1, G - 8193)),
     Case("valid/preconfig-qmp", ["--preconfig"] + Q35_3G_B2, valid=True, e820=E820_Q35_3G_B2,
          qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="valid"),
 ]
@@ -486,6 +603,17 @@ def run_cli(qemu, case, timeout):
         i = args.index("-M")
         opts = [o for o in args[i + 1].split(",") if not o.startswith("max-ram-below-4g=")]
         args[i + 1] = ",".join(opts + [f"max-ram-below-4g={case.fix}"])
+        if case.fix_error is not None:
+            # the node moves above 4 GiB, where its alignment is checked
+            rc, err = Qemu.run(qemu, args, timeout=timeout)
+            c = Case(case.name, args, case.fix_error, allow=case.allow)
+            try:
+                line2 = check_stderr(err, rc, c)
+            except Result as e:
+                raise Result(f"after applying max-ram-below-4g={case.fix}: {e}")
+            notes.append(f"with max-ram-below-4g={case.fix}: "
+                         + line2.split(": ", 1)[-1][:150])
+            return line, notes
         vm = start(qemu, args, timeout)
         try:
             got = [tuple(e) for e in vm.e820()]
@@ -547,6 +675,23 @@ def run_qmp(qemu, case, timeout):
     return f"x-exit-preconfig: exit 1: {line}"
 
 
+def check_resmem(vm, expected):
+    """etc/reserved-memory-end: a little-endian u64, or no file (0)"""
+    files = vm.fw_cfg_files()
+    if "etc/reserved-memory-end" not in files:
+        got = 0
+    else:
+        raw = vm.fw_cfg_file("etc/reserved-memory-end")
+        if len(raw) != 8:
+            raise Result(f"etc/reserved-memory-end has {len(raw)} bytes")
+        got = int.from_bytes(raw, "little")
+    if got != expected:
+        raise Result("etc/reserved-memory-end %s, expected %s" % (
+            "absent" if not got else hex(got),
+            "absent" if not expected else hex(expected)))
+    return "reserved-memory-end " + (hex(got) if got else "absent")
+
+
 def run_valid(qemu, case, timeout):
     if case.qmp_stage == "valid" and case.qmp:
         return run_qmp(qemu, case, timeout)
@@ -554,6 +699,8 @@ def run_valid(qemu, case, timeout):
     notes = []
     try:
         got = check_e820(vm, case.e820)
+        if case.resmem is not None:
+            notes.append(check_resmem(vm, case.resmem))
         if case.check == "hmat":
             tables = vm.fw_cfg_file("etc/acpi/tables")
             if b"HMAT" not in tables or b"SRAT" not in tables:

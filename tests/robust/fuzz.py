@@ -24,8 +24,11 @@ that is written here, independently of QEMU's code:
     the 640 KiB - 1 MiB legacy hole), plus the hotplug window; the
     SMBIOS type 19 structures must be one per e820 RAM entry; HMP
     "info numa" must name the type of every spm/reserved node and no
-    other.  When a refusal suggests a max-ram-below-4g value, the
-    configuration is run again with it and judged the same way.
+    other; etc/reserved-memory-end must be the end of the memory hotplug
+    area, or with a typed node at least the end of all boot memory above
+    4 GiB, rounded up to 1 GiB (no file for 0).  When a refusal suggests
+    a max-ram-below-4g value (the node's offset rounded down to 1 MiB),
+    the configuration is run again with it and judged the same way.
 
 Never allowed: a signal, an exit status other than 0/1, assertion text,
 or a sanitizer report ("AddressSanitizer", "runtime error:").
@@ -45,12 +48,17 @@ Nothing is skipped: the issues once listed as known (SRAT of a node
 starting inside the 640 KiB - 1 MiB hole, the one-byte e820 RAM entry
 after a one-byte normal node between typed nodes) are fixed in the
 series and are now part of the oracle (the SRAT hole cut; typed memory
-must be 4 KiB aligned).  FUZZ_STRICT is accepted and ignored.
+above 4 GiB must be aligned: spm to 2 MiB, reserved to 4 KiB; memory
+below 4 GiB is refused as such before any alignment check).
+FUZZ_STRICT is accepted and ignored.
 
 Self-test: FUZZ_BREAK_ORACLE=merge-typed (merge adjacent typed nodes of
 the same type), =no-merge (never merge normal memory), =no-relocate
-(ignore the 1 TiB relocation), =no-align (forget the 4 KiB alignment
-rule for typed memory) or =suggest (suggest the wrong
+(ignore the 1 TiB relocation), =no-align (forget the alignment rule for
+typed memory), =align-4k (spm needs only 4 KiB, as in r7 of the
+series), =align-first (check alignment before "below 4 GiB", also below
+4 GiB, as in r7), =resmem-typed-end (etc/reserved-memory-end from the
+end of the highest typed range, as in r7) or =suggest (suggest the wrong
 max-ram-below-4g value) makes the oracle wrong on purpose; the fuzzer
 must then report mismatches.
 
@@ -105,11 +113,14 @@ MACHINE_WEIGHTS = [42, 42, 5, 5, 3, 3]
 
 
 def fmt_size(n):
-    """how the size appears in a one-line hint (G, M or plain bytes)"""
+    """how a size appears in a hint: G, M, K or plain bytes, the largest
+    unit that divides it"""
     if n % GiB == 0:
         return f"{n // GiB}G"
     if n % MiB == 0:
         return f"{n // MiB}M"
+    if n % KiB == 0:
+        return f"{n // KiB}K"
     return str(n)
 
 
@@ -199,8 +210,12 @@ class Config:
 def gen_sizes(rng, count, scale):
     """@count node sizes summing to a multiple of 8 KiB (what -m rounds
     to), in one of several granularities"""
-    gran = rng.choices(["gib", "2mib", "page", "odd"], [30, 30, 25, 15])[0]
-    unit = {"gib": GiB, "2mib": 2 * MiB, "page": 4 * KiB, "odd": 1}[gran]
+    # 1 MiB units: half the spm nodes miss the 2 MiB alignment, by their
+    # size or by where the nodes before them end
+    gran = rng.choices(["gib", "2mib", "mib", "page", "odd"],
+                       [30, 25, 12, 20, 13])[0]
+    unit = {"gib": GiB, "2mib": 2 * MiB, "mib": MiB, "page": 4 * KiB,
+            "odd": 1}[gran]
     sizes = []
     for _ in range(count):
         if gran == "gib":
@@ -439,9 +454,10 @@ def oracle(cfg):
         above_start = TiB
     # Typed memory, range by range in address order (node id order; a
     # node that straddles the split has its range below 4 GiB first, then
-    # the one above).  Every range of a typed node must first be 4 KiB
-    # aligned, as a guest-physical address and size; then a range below
-    # 4 GiB is refused.  The first failing range wins.
+    # the one above).  A range below 4 GiB is refused (address 0, crosses,
+    # lies below); a range above 4 GiB must be aligned as a guest-physical
+    # address and size: spm to 2 MiB, reserved to 4 KiB.  The first
+    # failing range wins.
     for i, lo, hi, t in typed:
         rngs = []
         if lo < below:
@@ -450,16 +466,25 @@ def oracle(cfg):
             a = max(lo, below)
             rngs.append((above_start + a - below, hi - a))
         for base, size in rngs:
-            if (base | size) & (4 * KiB - 1) and BREAK != "no-align":
-                v = refuse("typed memory not 4 KiB aligned",
-                           r"NUMA node %d has memmap-type=%s but its memory "
-                           r"at %#x of size %#x is not 4 KiB aligned$"
-                           % (i, t, base, size),
-                           r"^Use memory backend sizes that are multiples of "
-                           r"4 KiB for this node and the nodes before it\.$")
-                return v
-            if base >= below:
-                continue
+            if base >= below or BREAK == "align-first":
+                align = 2 * MiB if t == "spm" and BREAK != "align-4k" else 4 * KiB
+                what = "2 MiB" if align == 2 * MiB else "4 KiB"
+                if (base | size) % align and BREAK != "no-align":
+                    if size % align:
+                        hint = (r"^Make the size of the node's memory backend "
+                                r"a multiple of %s, for example size=%s\.$"
+                                % (what, re.escape(fmt_size(roundup(size, align)))))
+                    else:
+                        hint = (r"^Make the memory of the nodes before it, and "
+                                r"-machine max-ram-below-4g if given, multiples "
+                                r"of %s\.$" % what)
+                    return refuse("%s memory above 4 GiB not %s aligned (%s)"
+                                  % (t, what, "size" if size % align else "start"),
+                                  r"NUMA node %d has memmap-type=%s but its "
+                                  r"memory at %#x of size %#x is not %s "
+                                  r"aligned$" % (i, t, base, size, what), hint)
+                if base >= below:
+                    continue
             if base == 0:
                 return refuse("typed memory at address 0",
                               r"NUMA node %d has memmap-type=%s but its memory "
@@ -467,7 +492,11 @@ def oracle(cfg):
                               r"^Firmware needs normal memory there; put a node "
                               r"with normal memory before this one\.$")
             where = "crosses" if hi > below else "lies below"
-            fix = lo if BREAK != "suggest" else below
+            # any value up to the node's offset moves it up: the hint
+            # suggests the offset rounded down to 1 MiB (if it is that big)
+            fix = lo // MiB * MiB if lo >= MiB else lo
+            if BREAK == "suggest":
+                fix = below
             v = refuse("typed memory %s 4 GiB" % where,
                        r"NUMA node %d has memmap-type=%s but its memory %s "
                        r"4 GiB$" % (i, t, where),
@@ -545,7 +574,27 @@ def oracle(cfg):
             srat.append((max(len(nodes), 1) - 1, base,
                          cfg.maxmem - ram + cfg.slots * GiB, 3))
         srat.sort(key=lambda x: (x[1], x[0]))
-    return Verdict(True, e820=e820, srat=srat)
+
+    # etc/reserved-memory-end, what the firmware's 64-bit PCI window must
+    # stay above: the end of the memory hotplug area if there is one
+    # (it starts at the end of high RAM rounded up to 1 GiB and spans
+    # maxmem - -m plus 1 GiB per slot); with a typed node, at least the
+    # end of all boot memory above 4 GiB.  Rounded up to 1 GiB; no file
+    # for 0.
+    resmem = 0
+    if cfg.maxmem is not None and cfg.maxmem > ram:
+        resmem = (roundup(above_start + above, GiB) + cfg.maxmem - ram
+                  + cfg.slots * GiB)
+    if any(n.mtype in ("spm", "reserved") for n in nodes):
+        if BREAK == "resmem-typed-end":
+            end = max(g[1] for s in spans if s[3] in ("spm", "reserved")
+                      and s[2] > s[1] for g in gpa(s[1], s[2]))
+        else:
+            end = above_start + above
+        resmem = max(resmem, end)
+    v = Verdict(True, e820=e820, srat=srat)
+    v.resmem = roundup(resmem, GiB)
+    return v
 
 
 # ---------------------------------------------------------------------------
@@ -705,6 +754,9 @@ def run_one(qemu, cfg, timeout):
     try:
         got = vm.e820()
         files = vm.fw_cfg_files()
+        resmem = (int.from_bytes(vm.fw_cfg_file("etc/reserved-memory-end"),
+                                 "little")
+                  if "etc/reserved-memory-end" in files else 0)
         t19 = smbios_type19(vm.fw_cfg_file("etc/smbios/smbios-tables")) \
             if "etc/smbios/smbios-tables" in files else None
         numa_info = vm.hmp("info numa") if cfg.nodes else None
@@ -727,6 +779,10 @@ def run_one(qemu, cfg, timeout):
     if got != v.e820:
         return "mismatch", ("e820 differs\n      expected: %s\n      got:      %s"
                             % (fmt_e820(v.e820), fmt_e820(got)))
+    if resmem != v.resmem:
+        return "mismatch", ("etc/reserved-memory-end %s, expected %s"
+                            % (hex(resmem) if resmem else "absent",
+                               hex(v.resmem) if v.resmem else "absent"))
     if t19 is not None and t19 != expected_type19(got):
         return "mismatch", ("SMBIOS type 19 is not one structure per e820 RAM "
                             "entry\n      expected: %s\n      got:      %s"
