@@ -1,38 +1,78 @@
 #!/bin/bash
-# The firmware's 64-bit PCI window must stay clear of typed memory
-# (tests/pciwin/pci_window.py): SeaBIOS boots under TCG with a 1 GiB
-# 64-bit BAR and an spm, reserved or normal last node, with
-#   bookworm's SeaBIOS 1.16.2 and the default CPU (qemu64, AMD), and
-#   sid's SeaBIOS 1.17.0 with an Intel-vendor CPU, which it does not
-#   trust for phys-bits (it then places the window like 1.16.2), and
-#   SeaBIOS 1.17.0 with patches/seabios/ (scripts/seabios.sh), with the
-#   same CPU.
-# Last line "pciwin: N passed, N failed, N skipped".
+# The firmware's 64-bit PCI window must lie above RAM and typed memory
+# (tests/pciwin/pci_window.py), with a 1 GiB 64-bit BAR (ivshmem-plain),
+# under TCG:
+#   seabios: SeaBIOS boots (no OS) with an spm, reserved or normal last
+#     node, with bookworm's SeaBIOS 1.16.2 and the default CPU (qemu64,
+#     AMD); sid's SeaBIOS 1.17.0 with an Intel-vendor CPU, which it does
+#     not trust for phys-bits (it then places the window like 1.16.2);
+#     and SeaBIOS 1.17.0 with patches/seabios/ (scripts/seabios.sh), with
+#     the same CPU.  9 cases.
+#   ovmf: sid's OVMF, in its classic-window mode (Intel-vendor CPU, a
+#     2 GiB window through fw_cfg opt/ovmf/X-PciMmio64Mb), boots the
+#     6.1 guest kernel with an spm, reserved or normal node followed by
+#     normal memory; the guest must reach its init and BAR2 must lie in
+#     the window computed from the layout, above all RAM.  3 cases.
+#
+#   scripts/pciwin.sh [--cases seabios,ovmf]   (default: both)
+#
+# Last line "pciwin: N passed, N failed, N skipped".  Serial logs of the
+# ovmf cases: .cache/logs/pciwin/.
 #
 # Environment: PCIWIN_QEMU (default: the patched binary `make check`
-# builds, copied with its qemu-bundle/ into .cache/pciwin-scratch/).
+# builds), copied with its qemu-bundle/ into PCIWIN_SCRATCH (default
+# .cache/pciwin-scratch/) so that a rebuild does not disturb the run.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+cases=seabios,ovmf
+while [ $# -gt 0 ]; do
+    case $1 in
+    --cases) cases=${2:?--cases needs a list}; shift 2 ;;
+    --cases=*) cases=${1#--cases=}; shift ;;
+    *) die "usage: scripts/pciwin.sh [--cases seabios,ovmf]" ;;
+    esac
+done
+want() { [[ ,$cases, == *,$1,* ]]; }
+for c in ${cases//,/ }; do
+    case $c in seabios|ovmf) ;; *) die "unknown case family '$c' (seabios, ovmf)" ;; esac
+done
+total=0
+want seabios && total=$((total + 9))
+want ovmf && total=$((total + 3))
+
 src=${PCIWIN_QEMU:-$CACHE/check/build/qemu-system-x86_64}
-qemu=$(snapshot_qemu "$CACHE/pciwin-scratch" qemu "$src")
+qemu=$(snapshot_qemu "${PCIWIN_SCRATCH:-$CACHE/pciwin-scratch}" qemu "$src")
 if [ -z "$qemu" ]; then
-    echo "SKIP: no working QEMU at $src (make check builds it; or set PCIWIN_QEMU=)"
-    echo "pciwin: 0 passed, 0 failed, 9 skipped"
+    echo "  SKIP  all cases: no working QEMU at $src (make check builds it; or set PCIWIN_QEMU=)"
+    echo "pciwin: 0 passed, 0 failed, $total skipped"
     exit 0
 fi
 if ! "$ROOT/scripts/guest-assets.sh" 2>"$LOGS/pciwin-assets.log"; then
-    echo "SKIP: firmware packages unavailable: $(grep '^error:' "$LOGS/pciwin-assets.log" | tail -1)"
-    echo "pciwin: 0 passed, 0 failed, 9 skipped"
+    echo "  SKIP  all cases: firmware and guest packages unavailable: $(grep '^error:' "$LOGS/pciwin-assets.log" | tail -1)"
+    echo "pciwin: 0 passed, 0 failed, $total skipped"
     exit 0
 fi
-sbp=$("$ROOT/scripts/seabios.sh" 2>"$LOGS/pciwin-seabios.log") ||
-    die "SeaBIOS with patches/seabios/ did not build (log: $LOGS/pciwin-seabios.log)"
 # shellcheck source=/dev/null
 . "$CACHE/guest/assets.env"
-say "pciwin: $GUEST_SEABIOS_PKG, $GUEST_SEABIOS_NEW_PKG and patched SeaBIOS, spm/reserved/normal last node"
-exec python3 "$ROOT/tests/pciwin/pci_window.py" --qemu "$qemu" \
-    --seabios "seabios-${GUEST_SEABIOS_PKG#* }=$GUEST_SEABIOS" \
-    --seabios "seabios-${GUEST_SEABIOS_NEW_PKG#* }=$GUEST_SEABIOS_NEW,cpu=qemu64,vendor=GenuineIntel" \
-    --seabios "seabios-1.17.0+series=$sbp/bios-256k.bin,cpu=qemu64,vendor=GenuineIntel"
+args=(--qemu "$qemu" --cases "$cases" --logdir "$LOGS/pciwin")
+if want seabios; then
+    sbp=$("$ROOT/scripts/seabios.sh" 2>"$LOGS/pciwin-seabios.log") ||
+        die "SeaBIOS with patches/seabios/ did not build (log: $LOGS/pciwin-seabios.log)"
+    say "pciwin: $GUEST_SEABIOS_PKG, $GUEST_SEABIOS_NEW_PKG and patched SeaBIOS, spm/reserved/normal last node"
+    args+=(--seabios "seabios-${GUEST_SEABIOS_PKG#* }=$GUEST_SEABIOS"
+           --seabios "seabios-${GUEST_SEABIOS_NEW_PKG#* }=$GUEST_SEABIOS_NEW,cpu=qemu64,vendor=GenuineIntel"
+           --seabios "seabios-1.17.0+series=$sbp/bios-256k.bin,cpu=qemu64,vendor=GenuineIntel")
+fi
+if want ovmf; then
+    if [ -s "${GUEST_OVMF_CODE:-}" ] && [ -s "${GUEST_OVMF_VARS:-}" ] &&
+        [ -s "${GUEST_KERNEL_6_1:-}" ] && [ -s "${GUEST_INITRD_6_1:-}" ]; then
+        say "pciwin: ${GUEST_OVMF_PKG:-OVMF} in its classic-window mode, Linux ${GUEST_KERNEL_PKG_6_1:-6.1}, spm/reserved/normal node before normal memory"
+        args+=(--ovmf "ovmf-${GUEST_OVMF_PKG#* }=$GUEST_OVMF_CODE,vars=$GUEST_OVMF_VARS"
+               --kernel "$GUEST_KERNEL_6_1" --initrd "$GUEST_INITRD_6_1")
+    else
+        args+=(--skip-ovmf "OVMF or the 6.1 guest kernel/initramfs missing from $CACHE/guest/assets.env")
+    fi
+fi
+exec python3 "$ROOT/tests/pciwin/pci_window.py" "${args[@]}"
