@@ -104,7 +104,7 @@ define() {
         for ((i = 1; i < 128; i++)); do
             if ((i % 2)); then nodes+=(128:reserved); else nodes+=(128:-); fi
         done
-        desc="q35 + patched SeaBIOS (no OS): 64 reserved nodes between 63 normal ones overflow its map: all RAM survives" ;;
+        desc="q35 + patched SeaBIOS (no OS): 64 reserved nodes between 63 normal ones, more entries than its map holds: all RAM survives, the highest 24 reserved nodes are left out" ;;
     seabios-spm-reserved)
         firmware=seabios boot=firmware; nodes=(2048:- 512:spm 512:reserved)
         desc="q35 + stock SeaBIOS (no OS): SeaBIOS's e820 map for an spm and a reserved node" ;;
