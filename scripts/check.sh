@@ -17,8 +17,9 @@
 #  5. series-seabios   the SeaBIOS series' hygiene, then its build
 #                      (scripts/seabios.sh);
 #  6. guest            Linux guests under TCG (scripts/guest-run.sh --all),
-#                      and seabios-negative: q35-sbp-spm with stock
-#                      SeaBIOS must fail (scripts/seabios-negative.sh);
+#                      and seabios-negative: q35-sbp-spm and the
+#                      sbp-table-* scenarios with stock SeaBIOS must
+#                      fail (scripts/seabios-negative.sh);
 #  7. robust, migrate, bench-smoke, pciwin, libvirt (scripts/libvirt.sh:
 #                      a private libvirtd runs contrib/libvirt/'s XML).
 # Builds and qtest results are cached by their exact inputs (source tree
