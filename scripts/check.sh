@@ -38,12 +38,42 @@ base_build=$CACHE/check/base/build  # kept for comparisons (same relative
 results=$CACHE/results
 mkdir -p "$results"
 pass=0; fail=0; skip=0
-failed=(); skipped=()
+failed=()
 ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
 bad()  { fail=$((fail + 1)); failed+=("$*"); printf '  FAIL  %s\n' "$*"; }
 
 "$S/deps.sh"
 "$S/fetch-base.sh"
+
+# Expected skips are data: tests/expected-skips.txt lists, per step, a
+# pattern of the SKIP lines the project accepts and why.  A step that
+# skips anything else, or skips without a SKIP line saying why, fails.
+expected=()
+# judge_skips NAME K LOG: check the K skips of step NAME against the list
+judge_skips() {
+    local name=$1 k=$2 log=$3 l why lines=()
+    mapfile -t lines < <(grep -E '^ *SKIP' "$log" | sed -E 's/^ *//' || true)
+    if [ ${#lines[@]} = 0 ]; then
+        fail=$((fail + 1)); failed+=("$name: $k skipped without a SKIP line saying why (log: $log)")
+        return
+    fi
+    for l in "${lines[@]}"; do
+        if why=$(expected_skip "$name" "$l"); then
+            expected+=("$name: $l ($why)")
+        else
+            fail=$((fail + 1)); failed+=("$name: unexpected skip, not in tests/expected-skips.txt: $l (log: $log)")
+        fi
+    done
+}
+# expected_skip STEP LINE: print why LINE is an expected skip of STEP
+expected_skip() {
+    local step re why
+    while IFS=$'\t' read -r step re why; do
+        case $step in '' | '#'*) continue ;; esac
+        if [ "$step" = "$1" ] && [[ $2 =~ $re ]]; then printf '%s' "$why"; return 0; fi
+    done <"$ROOT/tests/expected-skips.txt"
+    return 1
+}
 
 # suite NAME CMD...: run a step that ends with the line
 # "NAME: N passed, N failed, N skipped" and add its counts to ours
@@ -61,7 +91,7 @@ suite() {
     k=${k:-0}
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + k))
     [ "$f" = 0 ] || failed+=("$name: $f failed (log: $log)")
-    [ "$k" = 0 ] || skipped+=("$name: $k skipped (log: $log)")
+    [ "$k" = 0 ] || judge_skips "$name" "$k" "$log"
     { grep -E '^ *(FAIL|SKIP)' "$log" || true; } | head -10 | sed 's/^/    /'
     printf '  %s  %s\n' "$([ "$f" = 0 ] && echo DONE || echo FAIL)" "$line"
 }
@@ -144,8 +174,9 @@ echo
 grep 'waived' "$LOGS/series-qemu.log" | sed 's/^  PASS  /checkpatch warnings waived: /' || true
 echo "Not run, by the explicit list tests/qtest-exclude.txt:"
 grep -v '^\s*\(#\|$\)' "$ROOT/tests/qtest-exclude.txt" | sed 's/^/  /'
-if [ ${#skipped[@]} -gt 0 ]; then
-    echo "Skipped:"; printf '  %s\n' "${skipped[@]}"
+if [ ${#expected[@]} -gt 0 ]; then
+    echo "Skipped, all on the list of expected skips (tests/expected-skips.txt):"
+    printf '  %s\n' "${expected[@]}"
 fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED:"; printf '  %s\n' "${failed[@]}"

@@ -51,6 +51,8 @@ part() { # NAME LOG CMD...: run one part, add up its closing line
     fi
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
     printf '  %-13s %s (%d s)\n' "$name" "$last" $((SECONDS - t0))
+    # each skip with its reason, for make check's list of expected skips
+    grep -E '^ *SKIP' "$log" | sed -E "s/^ *SKIP:? */  SKIP  $name: /" || true
     if [ "$f" != 0 ]; then
         bad+=("$name (log: ${log#$ROOT/})")
         grep -E '^(FAIL|    )' "$log" | head -20 | sed 's/^/    /' || true
