@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -20,6 +20,7 @@ help:
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
 	@echo "make migrate   live migration between unpatched and patched builds"
 	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.svg"
+	@echo "make spmem     upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the project's guest"
 	@echo "make ci-local  run .gitlab-ci.yml here with gitlab-ci-local (JOB=name for one job; docs/CI.md)"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
@@ -77,6 +78,9 @@ migrate:
 
 bench:
 	scripts/bench.sh
+
+spmem:
+	scripts/spmem-smoke.sh
 
 ci-local:
 	scripts/ci-local.sh $(if $(JOB),"$(JOB)")

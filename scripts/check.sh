@@ -20,8 +20,10 @@
 #                      and seabios-negative: q35-sbp-spm and the
 #                      sbp-table-* scenarios with stock SeaBIOS must
 #                      fail (scripts/seabios-negative.sh);
-#  7. robust, migrate, bench-smoke, pciwin, libvirt (scripts/libvirt.sh:
-#                      a private libvirtd runs contrib/libvirt/'s XML).
+#  7. robust, migrate, bench-smoke, pciwin, spmem (upstream's sp-mem from
+#                      Debian sid, scripts/spmem-smoke.sh), libvirt
+#                      (scripts/libvirt.sh: a private libvirtd runs
+#                      contrib/libvirt/'s XML).
 # Builds and qtest results are cached by their exact inputs (source tree
 # ids, scripts, lock file) and reported as "(cached)"; FORCE=1 reruns.
 set -euo pipefail
@@ -188,6 +190,9 @@ if [ "$n" -gt 0 ]; then
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
     BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
     PCIWIN_QEMU=$QEMU_PATCHED suite pciwin "$S/pciwin.sh"
+    # upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the same
+    # guest: the anchor of the comparison with the series
+    suite spmem "$S/spmem-smoke.sh"
     QEMU=$QEMU_PATCHED suite libvirt "$S/libvirt.sh"
 fi
 
