@@ -21,7 +21,9 @@
 # GUEST_JOBS (boots at a time for --all, default 2),
 # GUEST_MEMMAP_TYPE_OVERRIDE (negative testing: give every non-normal
 # node this memmap-type on the QEMU command line, or none at all with
-# "none", while the checks still expect the scenario's types).
+# "none", while the checks still expect the scenario's types),
+# GUEST_LOGDIR (where the scenario logs go, default .cache/logs/; a
+# negative run uses its own, so the positive run's evidence is kept).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +33,8 @@ QEMU_BASE=${QEMU_BASE:-}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
 GUEST_JOBS=${GUEST_JOBS:-2}
 OVERRIDE=${GUEST_MEMMAP_TYPE_OVERRIDE:-}
+GLOGS=${GUEST_LOGDIR:-$LOGS}   # where each scenario's log goes
+mkdir -p "$GLOGS"
 PARSER=$ROOT/tests/guest/parse_report.py
 G=$CACHE/guest
 # shellcheck source=scripts/guest-scenarios.sh
@@ -87,7 +91,7 @@ run() {
         echo "FAIL $name: $sbp_reason"
         return
     fi
-    log=$LOGS/guest-$name.log
+    log=$GLOGS/guest-$name.log
     mkdir -p "$G/tmp"
     tmp=$(mktemp -d "$G/tmp/$name.XXXXXX")
     qemu_cmd "$tmp" "$log"
@@ -165,7 +169,7 @@ demo_one() {
             "$label" "$gib" "${node_start[1]}" "$boot_secs"
     else
         printf 'FAIL (%s): the guest did not see node 1 as soft-reserved memory as expected (log %s)\n' \
-            "$label" "$LOGS/guest-$name.log"
+            "$label" "$GLOGS/guest-$name.log"
         demo_ok=0
     fi
 }
