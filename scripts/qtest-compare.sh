@@ -11,7 +11,8 @@
 # again on the base: a test that fails on both is a known environment
 # failure (SKIP, with both results); a test that fails only with the
 # series FAILs.  The series' own numa-memmap-test must have run for both
-# targets.  One line per test, then "qtest-SUITE: N tests run with the
+# targets, and each of its subtests that skipped itself is a SKIP of its
+# own.  One line per test, then "qtest-SUITE: N tests run with the
 # series" and "qtest: N passed, N failed, N skipped".  Results are cached
 # by source tree, scripts and lock file in .cache/results/ ("(cached)";
 # FORCE=1 runs again).
@@ -69,6 +70,8 @@ import json, sys
 def load(p):
     return {d["name"]: d["result"] for d in map(json.loads, open(p))}
 base, ser = load(sys.argv[1]), load(sys.argv[2])
+# subtests of the series' own test that skipped themselves (qtest.sh)
+subskips = {d["name"]: d.get("skips") for d in map(json.loads, open(sys.argv[2]))}
 series, cached = int(sys.argv[3]), sys.argv[4]
 good = {"OK", "EXPECTEDFAIL"}
 counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -80,6 +83,11 @@ def out(verdict, text):
 for own in ("qtest-x86_64/numa-memmap-test", "qtest-i386/numa-memmap-test"):
     if series and own not in ser:
         out("FAIL", f"{own}: not in the suite run of the series")
+    elif series and subskips.get(own) is None:
+        out("FAIL", f"{own}: its subtests' skips were not recorded")
+    elif series:
+        for sk in subskips[own]:
+            out("SKIP", f"{own}: subtest {sk}")
 for name in sorted(ser):
     r = ser[name]
     if r in good:

@@ -3,7 +3,9 @@
 # targets whose suites carry the series' tests upstream) in a build
 # directory, minus the tests in tests/qtest-exclude.txt, and write the
 # result of every test as JSON lines {"name": ..., "result": ...} to
-# OUT; names are SUITE/TEST.  With TEST names, only those run.  A run
+# OUT; names are SUITE/TEST.  For the series' own numa-memmap-test, the
+# subtests that skipped themselves (TAP "ok N PATH # SKIP REASON") are
+# kept too, as "skips": ["PATH: REASON", ...].  With TEST names, only those run.  A run
 # that ends without a result for every test it started (interrupted,
 # crashed) is an error, never a result.
 #   scripts/qtest.sh BUILD OUT [LABEL [SUITE/TEST...]]
@@ -41,17 +43,25 @@ set +e
 set -e
 [ -s "$build/meson-logs/qtest-run.json" ] || { tail -30 "$log"; die "meson test produced no results"; }
 python3 - "$build/meson-logs/qtest-run.json" "$out" "${run[@]}" <<'PY'
-import json, sys
-res = {}
+import json, re, sys
+res, skips = {}, {}
 for line in open(sys.argv[1]):
     if line.strip():
         d = json.loads(line)
-        res[d["name"].split(" / ")[-1]] = d["result"]
+        name = d["name"].split(" / ")[-1]
+        res[name] = d["result"]
+        if name.endswith("/numa-memmap-test"):
+            skips[name] = [f"{m.group(1)}: {m.group(2)}" for m in
+                           re.finditer(r"^ok \d+ (\S+) # SKIP ?(.*)$",
+                                       d.get("stdout") or "", re.M)]
 missing = sorted(set(sys.argv[3:]) - set(res))
 if missing:
     sys.exit(f"qtest: no result for {len(missing)} of {len(sys.argv) - 3} tests "
              f"(run interrupted?): {' '.join(missing[:5])}")
 with open(sys.argv[2], "w") as f:
     for k in sorted(res):
-        f.write(json.dumps({"name": k, "result": res[k]}) + "\n")
+        d = {"name": k, "result": res[k]}
+        if k in skips:
+            d["skips"] = skips[k]
+        f.write(json.dumps(d) + "\n")
 PY
