@@ -55,9 +55,11 @@ fi
 ident="memmap-type series <series@memmap-type.invalid>"
 # Subject style: QEMU "subsystem: summary" (lower case after the colon
 # is usual, not required); SeaBIOS "file: Summary" (capitalised).
+# The prefix is the one export.sh writes (lib.sh's series_prefix).
+prefix=$(series_prefix)
 case $SERIES in
-qemu) subject='^Subject: \[RFC PATCH [0-9]+/[0-9]+\] [A-Za-z0-9_./, -]+: .+' ;;
-seabios) subject='^Subject: \[PATCH v[0-9]+ [0-9]+/[0-9]+\] [a-z0-9_./-]+: [A-Z].+' ;;
+qemu) subject="^Subject: \\[$prefix [0-9]+/[0-9]+\\] [A-Za-z0-9_./, -]+: .+" ;;
+seabios) subject="^Subject: \\[$prefix [0-9]+/[0-9]+\\] [a-z0-9_./-]+: [A-Z].+" ;;
 esac
 # The one checkpatch warning that is waived: bios-tables-test's update
 # procedure adds expected ACPI tables under tests/data/acpi/ as new

@@ -2,24 +2,21 @@
 # Export the series from a tree made by `make tree` (or by `make
 # seabios-tree`, with SERIES=seabios) back into patches/$SERIES/,
 # deterministically: zero commit ids, no signature, fixed abbrev,
-# pinned dates.  The subject prefix is series_prefix (default PATCH) and
-# the reroll count series_reroll ("none": no vN; default:
-# series_version) from the lock file.  git's base-commit line names the
-# local import of the tarball, which exists nowhere upstream: it is
-# replaced by upstream_base_commit from the lock file, or dropped when
-# that is empty (the cover letter then states the base).  The cover
-# letter text comes from
+# pinned dates.  The subject prefix comes from the lock file (lib.sh's
+# series_prefix: series_prefix, then "vN" unless series_reroll=none).
+# git's base-commit line names the local import of the tarball, which
+# exists nowhere upstream: it is replaced by upstream_base_commit from
+# the lock file, or dropped when that is empty (the cover letter then
+# states the base).  The cover letter text comes from
 # patches/$SERIES/cover-letter.txt (first line: subject, then the body);
-# git adds the shortlog, the diffstat and the base commit.
+# git adds the shortlog and the diffstat.
 #   scripts/export.sh TREE [OUTDIR]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tree=$1; out=${2:-$PATCHDIR}
 tag=$(lock base_tag); v=$(lock series_version); date=$(lock series_date)
-prefix=$(lock series_prefix); prefix=${prefix:-PATCH}
-reroll=$(lock series_reroll); reroll=${reroll:-$v}
+prefix=$(series_prefix)            # e.g. "RFC PATCH" or "PATCH v2"
 upstream=$(lock upstream_base_commit)
-rr=(--reroll-count="$reroll"); [ "$reroll" != none ] || rr=()
 cover=$PATCHDIR/cover-letter.txt
 [ -d "$tree/.git" ] || die "$tree is not a git tree; run 'make tree' first"
 [ -f "$cover" ] || die "missing $cover"
@@ -33,12 +30,12 @@ if [ "$n" -gt 0 ]; then
         -c user.name="memmap-type series" -c user.email=series@memmap-type.invalid \
         -c core.abbrev=12 -c diff.noprefix=false -c diff.renames=true \
         format-patch -q -o "$tmp" --zero-commit --no-signature --abbrev=12 \
-        --full-index --binary --base="$tag" "${rr[@]}" --subject-prefix="$prefix" \
+        --full-index --binary --base="$tag" --subject-prefix="$prefix" \
         --cover-letter --cover-from-description=subject \
         --no-thread --no-attach \
         "$tag..HEAD" >/dev/null
     for f in "$tmp"/*.patch; do
-        b=$(basename "$f"); b=${b#v"$reroll"-}
+        b=$(basename "$f")
         # Pinned date; the cover letter also gets no Message-ID-like
         # run-specific headers, and the upstream base (or none).
         if [ -n "$upstream" ]; then base="s/^base-commit: .*/base-commit: $upstream/"
@@ -56,4 +53,4 @@ if [ "$out" = "$PATCHDIR" ]; then
     git -C "$tree" config memmap.applied-hash "$(series_hash)"
     git -C "$tree" config memmap.applied-head "$(git -C "$tree" rev-parse HEAD)"
 fi
-say "export: $n patch(es) to ${out#$ROOT/} (series r$v, [$prefix${rr:+ v$reroll}])"
+say "export: $n patch(es) to ${out#$ROOT/} (series r$v, [$prefix])"

@@ -37,6 +37,17 @@ run_logged() {
     fi
 }
 
+# series_prefix [SERIES]: the subject prefix of the series' mails, from
+# its lock file: series_prefix (default PATCH), then "vN" from
+# series_reroll (default series_version) unless that is "none"
+series_prefix() {
+    local p r
+    p=$(lock series_prefix "${1:-$SERIES}"); p=${p:-PATCH}
+    r=$(lock series_reroll "${1:-$SERIES}"); r=${r:-$(lock series_version "${1:-$SERIES}")}
+    [ "$r" = none ] || p+=" v$r"
+    printf '%s\n' "$p"
+}
+
 # series_hash [SERIES]: a short hash of patches/SERIES/series (default
 # $SERIES) and every patch in it
 series_hash() {
