@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -21,6 +21,7 @@ help:
 	@echo "make migrate   live migration between unpatched and patched builds"
 	@echo "make bench     benchmarks -> BENCHMARKS.md and docs/bench-startup.svg"
 	@echo "make spmem     upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the project's guest"
+	@echo "make compare   this series side by side with -device sp-mem -> COMPARISON.md"
 	@echo "make ci-local  run .gitlab-ci.yml here with gitlab-ci-local (JOB=name for one job; docs/CI.md)"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
@@ -78,6 +79,9 @@ migrate:
 
 bench:
 	scripts/bench.sh
+
+compare: fetch
+	scripts/compare.sh
 
 spmem:
 	scripts/spmem-smoke.sh

@@ -193,6 +193,8 @@ if [ "$n" -gt 0 ]; then
     # upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the same
     # guest: the anchor of the comparison with the series
     suite spmem "$S/spmem-smoke.sh"
+    # the comparison's smoke share: one spm range, OVMF, both interfaces
+    MEMMAP_QEMU=$QEMU_PATCHED suite compare-smoke "$S/compare.sh" --smoke
     QEMU=$QEMU_PATCHED suite libvirt "$S/libvirt.sh"
 fi
 

@@ -1,7 +1,7 @@
 # The QEMU command line of a guest scenario (scripts/guest-scenarios.sh
 # sets the scenario's variables), and how it is shown to a reader.
 # Sourced by scripts/guest-run.sh, not run; it reads QEMU, QEMU_BASE,
-# OVERRIDE and the GUEST_* asset paths (scripts/guest-assets.sh) from it.
+# QEMU_SPMEM, OVERRIDE and the GUEST_* asset paths (scripts/guest-assets.sh) from it.
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # the scenario's variables and the assets
 
@@ -11,16 +11,27 @@ qemu_cmd() {
     local mopt="$machine,max-ram-below-4g=${below4g}M"
     local kvar=GUEST_KERNEL_${kernel//./_} ivar=GUEST_INITRD_${kernel//./_}
     [ "$hmat" = 1 ] && mopt+=",hmat=on"
+    local mem="${total_mib}M"
     [ "$qemu" = base ] && bin=$QEMU_BASE
+    # sp-mem devices live in the device-memory region, sized by maxmem
+    [ "$qemu" = spmem ] && bin=$QEMU_SPMEM mem="${ram_mib}M,maxmem=${total_mib}M"
     cmd=("$bin" -machine "$mopt" -accel tcg
-         -cpu qemu64 -smp 1 -m "${total_mib}M")
+         -cpu qemu64 -smp 1 -m "$mem")
     for i in "${!nodes[@]}"; do
         mib=${nodes[i]%%:*} type=${nodes[i]#*:}
         cmd+=(-object "memory-backend-ram,id=m$i,size=${mib}M")
     done
+    for i in "${!extra[@]}"; do
+        cmd+=(-object "memory-backend-ram,id=x$i,size=${extra[i]#*:}M")
+    done
     for i in "${!nodes[@]}"; do
         type=${nodes[i]#*:}
         opt="node,nodeid=$i,memdev=m$i"
+        if [ "$qemu" = spmem ] && [ "$type" = spm ]; then
+            # a memoryless node; its memory is the sp-mem device below
+            opt="node,nodeid=$i"
+            type=-
+        fi
         [ "$i" = 0 ] && opt+=",cpus=0"
         [ "$hmat" = 1 ] && opt+=",initiator=0"
         if [ -n "$OVERRIDE" ] && [ "$type" != - ] && [ "$type" != normal ]; then
@@ -28,9 +39,17 @@ qemu_cmd() {
             [ "$type" = none ] && type=-
         fi
         # the unpatched QEMU knows no memmap-type (and has only normal)
-        [ "$type" = - ] || [ "$qemu" = base ] || opt+=",memmap-type=$type"
+        [ "$type" = - ] || [ "$qemu" != patched ] || opt+=",memmap-type=$type"
         cmd+=(-numa "$opt")
     done
+    if [ "$qemu" = spmem ]; then
+        for i in "${!nodes[@]}"; do
+            [ "${nodes[i]#*:}" = spm ] && cmd+=(-device "sp-mem,id=sp$i,memdev=m$i,node=$i")
+        done
+        for i in "${!extra[@]}"; do
+            cmd+=(-device "sp-mem,id=spx$i,memdev=x$i,node=${extra[i]%%:*}")
+        done
+    fi
     if [ "$firmware" = ovmf ]; then
         cp "$GUEST_OVMF_VARS" "$tmp/OVMF_VARS.fd"
         cmd+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$GUEST_OVMF_CODE"

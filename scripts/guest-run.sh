@@ -15,7 +15,9 @@
 #
 # Environment: QEMU (default tree/build/qemu-system-x86_64), QEMU_BASE
 # (the unpatched build, for base-qemu-sbp; that scenario skips without
-# it), GUEST_SEABIOS_PATCHED (a bios-256k.bin; default: the one
+# it), QEMU_SPMEM (upstream's sp-mem, for the "spmem-" scenarios;
+# default: Debian sid's QEMU 11.1.3 from scripts/spmem-qemu.sh),
+# GUEST_SEABIOS_PATCHED (a bios-256k.bin; default: the one
 # scripts/seabios.sh builds), GUEST_LOCK (default guest.lock, read by
 # guest-assets.sh), GUEST_TIMEOUT (seconds per boot, default 60),
 # GUEST_JOBS (boots at a time for --all, default 2),
@@ -30,6 +32,7 @@ set -euo pipefail
 
 QEMU=${QEMU:-$ROOT/tree/build/qemu-system-x86_64}
 QEMU_BASE=${QEMU_BASE:-}
+QEMU_SPMEM=${QEMU_SPMEM:-}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
 GUEST_JOBS=${GUEST_JOBS:-2}
 OVERRIDE=${GUEST_MEMMAP_TYPE_OVERRIDE:-}
@@ -68,6 +71,16 @@ prereqs() {
     fi
 }
 sbp_reason=""
+spmem_reason=""
+
+# spmem_qemu: QEMU_SPMEM, the sid QEMU of the "spmem-" scenarios, made
+# by scripts/spmem-qemu.sh on first use (a failure fails those scenarios)
+spmem_qemu() {
+    [ -z "$QEMU_SPMEM" ] && [ -z "$spmem_reason" ] || return 0
+    local slog=$LOGS/guest-spmem-qemu.log
+    QEMU_SPMEM=$("$ROOT/scripts/spmem-qemu.sh" 2>"$slog") ||
+        spmem_reason="sid QEMU 11.1.3 not available: $(grep '^error:' "$slog" | tail -1) (log: $slog)"
+}
 
 # scenario_reason: why the defined scenario cannot run here (empty: it can)
 scenario_reason() {
@@ -91,6 +104,11 @@ run() {
         echo "FAIL $name: $sbp_reason"
         return
     fi
+    [ "$qemu" = spmem ] && spmem_qemu
+    if [ "$qemu" = spmem ] && [ -n "$spmem_reason" ]; then
+        echo "FAIL $name: $spmem_reason"
+        return
+    fi
     log=$GLOGS/guest-$name.log
     mkdir -p "$G/tmp"
     tmp=$(mktemp -d "$G/tmp/$name.XXXXXX")
@@ -108,11 +126,18 @@ run() {
         echo "QEMU command line:"
         show_cmd
     fi
+    local what
     for i in "${!nodes[@]}"; do
         [ "${node_type[i]}" = - ] && continue
-        printf '  node %d: %s, memmap-type=%s, guest-physical [0x%x-0x%x]\n' "$i" \
-            "$(( node_size[i] / MiB )) MiB" "${node_type[i]}" "${node_start[i]}" \
+        what="memmap-type=${node_type[i]}"
+        [ "$qemu" = spmem ] && what=RAM && [ "${node_type[i]}" = spm ] && what="-device sp-mem"
+        printf '  node %d: %s, %s, guest-physical [0x%x-0x%x]\n' "$i" \
+            "$(( node_size[i] / MiB )) MiB" "$what" "${node_start[i]}" \
             "$(( node_start[i] + node_size[i] - 1 ))"
+    done
+    for i in "${!extra[@]}"; do
+        printf '  node %d: %s, -device sp-mem, guest-physical [0x%x-0x%x]\n' "${extra_node[i]}" \
+            "$(( extra_size[i] / MiB )) MiB" "${extra_start[i]}" "$(( extra_start[i] + extra_size[i] - 1 ))"
     done
     t0=$(date +%s%N)
     rc=0
@@ -196,6 +221,7 @@ demo() {
 all() {
     local name i pass=0 fail=0 skip=0 summary=() out=$G/all res
     prereqs
+    [[ " ${SCENARIOS[*]}" != *" spmem-"* ]] || spmem_qemu
     rm -rf "$out"; mkdir -p "$out"
     for i in "${!SCENARIOS[@]}"; do
         name=${SCENARIOS[i]}

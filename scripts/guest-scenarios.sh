@@ -10,11 +10,21 @@ SCENARIOS=(q35-ovmf-spm q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
            pc-sbp-spm base-qemu-sbp sbp-table-full sbp-table-reserved
            sbp-table-interleaved
-           seabios-spm-reserved seabios-kernel)
+           seabios-spm-reserved seabios-kernel
+           spmem-q35-sbp-spm spmem-q35-seabios-spm)
 for k in "${KERNELS[@]:1}"; do
     SCENARIOS+=("q35-ovmf-spm-k$k" "q35-sbp-spm-k$k")
 done
 unset k
+# The scenarios of scripts/compare.sh (make compare): the same guest
+# with this series' memmap-type and with upstream's -device sp-mem
+# ("spmem-" names), question by question (tests/compare/questions.tsv)
+# shellcheck disable=SC2034  # read by scripts/compare.sh
+COMPARE_PAIRS=(one-spm-ovmf:q35-ovmf-spm one-spm-sbp:q35-sbp-spm
+               one-spm-seabios:q35-seabios-spm one-spm-k6.12:q35-ovmf-spm-k6.12
+               one-spm-k7.2:q35-ovmf-spm-k7.2 two-spm-hmat:q35-ovmf-two-spm
+               two-spm-nohmat:q35-ovmf-two-spm-nohmat
+               spm-normal-node:q35-ovmf-spm-normal table-capacity:sbp-table-full)
 GiB=$((1 << 30))
 MiB=$((1 << 20))
 
@@ -24,7 +34,10 @@ MiB=$((1 << 20))
 #             bios-256k.bin) | sbp (SeaBIOS with patches/seabios/, built
 #             by scripts/seabios.sh)
 #   qemu      patched (QEMU) | base (QEMU_BASE, the unpatched build: no
-#             memmap-type option on its command line)
+#             memmap-type option on its command line) | spmem (QEMU_SPMEM,
+#             Debian sid's QEMU 11.1.3, scripts/spmem-qemu.sh: every spm
+#             node is a memoryless -numa node with a -device sp-mem on it;
+#             the scenario's name starts with "spmem-")
 #   kernel    guest kernel, one of KERNELS (NAME-kVERSION picks it)
 #   boot      kernel (-kernel/-initrd) | firmware (no OS: SeaBIOS's own map)
 #   below4g   -machine max-ram-below-4g, MiB
@@ -37,13 +50,17 @@ MiB=$((1 << 20))
 #             (firmware sbp, boot firmware): spm | reserved | interleaved
 #   refuse    1: QEMU must refuse the configuration (exit status 1 and
 #             the error line that layout() derives), nothing boots
+#   extra     "node:MiB" per additional sp-mem device on a node that has
+#             RAM of its own (qemu spmem only: memmap-type has one type
+#             per node and cannot say this)
 define() {
     local name=$1 k=6.1
     case $name in
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0 full=0 refuse=0
+    online=0 hmat=0 merge=0 full=0 refuse=0 extra=()
+    case $name in spmem-*) qemu=spmem; name=${name#spmem-} ;; esac
     case $name in
     q35-ovmf-spm)
         nodes=(2048:- 1024:spm); online=1
@@ -105,6 +122,13 @@ define() {
             if ((i % 2)); then nodes+=(128:reserved); else nodes+=(128:-); fi
         done
         desc="q35 + patched SeaBIOS (no OS): 64 reserved nodes between 63 normal ones, more entries than its map holds: all RAM survives, the highest 24 reserved nodes are left out" ;;
+    q35-seabios-spm)
+        firmware=seabios; nodes=(2048:- 1024:spm)
+        desc="q35 + stock SeaBIOS, -kernel: one spm node" ;;
+    q35-ovmf-spm-normal)
+        [ "$qemu" = spmem ] || die "scenario error: memmap-type gives a node one type; spm and normal memory on one node cannot be said (scripts/compare-probes.sh records QEMU's answer)"
+        nodes=(2048:- 512:normal); extra=(1:512)
+        desc="q35 + OVMF: node 1 has 512 MiB of RAM and a 512 MiB sp-mem device" ;;
     seabios-spm-reserved)
         firmware=seabios boot=firmware; nodes=(2048:- 512:spm 512:reserved)
         desc="q35 + stock SeaBIOS (no OS): SeaBIOS's e820 map for an spm and a reserved node" ;;
@@ -119,6 +143,13 @@ define() {
     *) die "unknown guest kernel '$kernel' in scenario '$1' (kernels: ${KERNELS[*]})" ;;
     esac
     [ "$kernel" = 6.1 ] || desc+=" (Linux $kernel)"
+    if [ "$qemu" = spmem ]; then
+        [ "$refuse" = 0 ] || die "scenario error: spmem-$name: a refusal of the series"
+        case " ${nodes[*]} " in
+        *:reserved\ *) die "scenario error: -device sp-mem has no reserved type (spmem-$name)" ;;
+        esac
+        desc="-device sp-mem (QEMU 11.1.3): $desc"
+    fi
 }
 
 # layout: guest-physical start of each node (node_start[], node_size[],
@@ -126,13 +157,30 @@ define() {
 # RAM offset o is at o below 4 GiB (o < below4g), else at
 # 4 GiB + (o - below4g).  (AMD's move of high RAM to 1 TiB only happens
 # when RAM reaches the HyperTransport hole; not with these sizes.)
+# With sp-mem (qemu spmem), spm nodes are no RAM: their devices, then
+# the extra ones (extra_start[], extra_size[], extra_node[]), follow
+# each other in the device-memory region, which starts at the first
+# GiB boundary at or above the end of RAM above 4 GiB (4 GiB when all
+# RAM is below it).
 layout() {
-    local i mib type off=0 size below=$((below4g * MiB)) start
-    node_start=() node_size=() node_type=()
-    total_mib=0
+    local i mib type off=0 size below=$((below4g * MiB)) start dev
+    node_start=() node_size=() node_type=() extra_start=() extra_size=() extra_node=()
+    total_mib=0 ram_mib=0
+    if [ "$qemu" = spmem ]; then
+        for i in "${!nodes[@]}"; do
+            [ "${nodes[i]#*:}" = spm ] || ram_mib=$((ram_mib + ${nodes[i]%%:*}))
+        done
+        dev=$((4 * GiB + (ram_mib * MiB > below ? ram_mib * MiB - below : 0)))
+        dev=$(( (dev + GiB - 1) / GiB * GiB ))
+    fi
     for i in "${!nodes[@]}"; do
         mib=${nodes[i]%%:*} type=${nodes[i]#*:}
         size=$((mib * MiB))
+        if [ "$qemu" = spmem ] && [ "$type" = spm ]; then
+            node_start[i]=$dev node_size[i]=$size node_type[i]=$type
+            dev=$((dev + size)) total_mib=$((total_mib + mib))
+            continue
+        fi
         if [ $((off + size)) -le "$below" ]; then
             start=$off
         elif [ "$off" -ge "$below" ]; then
@@ -146,12 +194,22 @@ layout() {
         node_start[i]=$start node_size[i]=$size node_type[i]=$type
         off=$((off + size)) total_mib=$((total_mib + mib))
     done
+    [ "$qemu" = spmem ] || ram_mib=$total_mib
+    for i in "${!extra[@]}"; do
+        mib=${extra[i]#*:}
+        extra_node[i]=${extra[i]%%:*} extra_start[i]=$dev extra_size[i]=$((mib * MiB))
+        dev=$((dev + mib * MiB)) total_mib=$((total_mib + mib))
+    done
 }
 
 # checks: the parse_report.py checks implied by the configuration
 checks() {
-    local i s z t spm=0 first=-1 span=0 fw=$firmware
+    local i s z t spm=0 first=-1 span=0 fw=$firmware more=()
     checks=()
+    # more[node]: bytes of extra sp-mem devices on a node with RAM
+    for i in "${!extra[@]}"; do
+        more[${extra_node[i]}]=$(( ${more[${extra_node[i]}]:-0} + extra_size[i] ))
+    done
     if [ "$refuse" = 1 ]; then
         # Linux's dax_hmem makes devices in 2 MiB units only, so the
         # series refuses an spm node whose start or size is not 2 MiB
@@ -179,7 +237,7 @@ checks() {
         esac
         case $fw/$boot/$t in
         */-) ;;
-        ovmf/kernel/normal | sbp/kernel/normal) checks+=("normal:$i:$s:$z") ;;
+        ovmf/kernel/normal | sbp/kernel/normal) checks+=("normal:$i:$s:$z:${more[i]:-0}") ;;
         ovmf/kernel/spm | sbp/kernel/spm)
             spm=1
             [ "$first" -ge 0 ] || first=$i
@@ -197,6 +255,14 @@ checks() {
         seabios/firmware/spm) checks+=("bios-absent:$s:$z") ;;
         seabios/firmware/reserved) checks+=("bios-reserved:$s:$z") ;;
         *) die "scenario error: no checks for $fw/$boot/$t" ;;
+        esac
+    done
+    for i in "${!extra[@]}"; do
+        s=${extra_start[i]} z=${extra_size[i]}
+        checks+=("published:${extra_node[i]}:$s:$z:0xefffffff")
+        case $fw in
+        ovmf) spm=1; checks+=("spm:${extra_node[i]}:$s:$z:${node_size[extra_node[i]]}") ;;
+        *) die "scenario error: extra sp-mem devices with $fw" ;;
         esac
     done
     if [ "$merge" = 1 ]; then

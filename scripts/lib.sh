@@ -91,3 +91,17 @@ one_result() {
     printf '  %s  %s\n%s: %d passed, %d failed, %d skipped\n' "$2" "$3" "$1" "$p" "$f" "$k"
     [ "$f" = 0 ]
 }
+
+# compare_row QUESTION IFACE CELL EVIDENCE [HOW]: one measured cell of
+# COMPARISON.md (scripts/compare.sh).  QUESTION is an id from
+# tests/compare/questions.tsv, IFACE memmap (the series) or spmem
+# (-device sp-mem), CELL the short answer, EVIDENCE the output line that
+# shows it (a guest line, an error text), HOW the command or log that
+# reproduces it.  Appended to $COMPARE_ROWS (tab-separated) and printed.
+compare_row() {
+    local f=${COMPARE_ROWS:-$CACHE/compare/rows.tsv} a=() x
+    for x in "$1" "$2" "$3" "$4" "${5:-}"; do x=${x//$'\t'/ }; a+=("${x//$'\n'/ | }"); done
+    mkdir -p "$(dirname "$f")"
+    printf '%s\t%s\t%s\t%s\t%s\n' "${a[@]}" >>"$f"
+    printf '  ROW   %-20s %-6s %s\n' "$1" "$2" "$3"
+}

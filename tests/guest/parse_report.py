@@ -309,7 +309,9 @@ class Checker:
                    % (node, fmt_range(start, start + size), typ,
                       ", ".join("%s type 0x%x" % (fmt_range(s, s + n), t) for s, n, t in fw)))
 
-    def c_spm(self, node, start, size):
+    def c_spm(self, node, start, size, node_ram=0):
+        # node_ram: bytes of RAM the node has besides this range (a
+        # -device sp-mem on a node with memory of its own)
         if not self.need_boot():
             return
         end = start + size
@@ -346,7 +348,7 @@ class Checker:
                        "System RAM (kmem) %s, MemTotal %d kB"
                        % (node, ram or "-", kmem or "-", kb))
         else:
-            self.check(not ram and kb * 1024 < (1 - MIN_FRACTION) * size,
+            self.check(not ram and kb * 1024 - node_ram < (1 - MIN_FRACTION) * size,
                        "not System RAM at boot (node %d MemTotal: %s)"
                        % (node, "%d kB" % kb if node in b.nodes else "node has no memory"),
                        "node %d range is RAM at boot: /proc/iomem %s, node MemTotal %d kB"
@@ -425,10 +427,19 @@ class Checker:
                    "/proc/iomem: %s" % ", ".join("%s %s" % (fmt_range(s, e), n) for s, e, n in io),
                    "/proc/iomem for node %d: %s" % (node, io))
         dax = [d for d in b.dax if d["target_node"] == node]
-        self.check(not dax, "no dax device on node %d" % node,
-                   "unexpected dax device on node %d: %s" % (node, dax))
+        if spm:
+            self.check(sum(d["size"] for d in dax) == spm,
+                       "node %d also has %s of dax devices: %s" % (
+                           node, fmt_size(spm), ", ".join(d["name"] for d in dax)),
+                       "node %d: want %d bytes of dax devices, guest has %s"
+                       % (node, spm, dax or "none"))
+        else:
+            self.check(not dax, "no dax device on node %d" % node,
+                       "unexpected dax device on node %d: %s" % (node, dax))
 
-    def c_normal(self, node, start, size):
+    def c_normal(self, node, start, size, spm=0):
+        # spm: bytes of soft reserved memory the node also has, as dax
+        # devices (a -device sp-mem on this node)
         if not self.need_boot():
             return
         end = start + size
@@ -448,8 +459,15 @@ class Checker:
                    "node %d MemTotal %d kB (node size %s)" % (node, kb, fmt_size(size)),
                    "node %d MemTotal %d kB, want about %d kB" % (node, kb, size // 1024))
         dax = [d for d in b.dax if d["target_node"] == node]
-        self.check(not dax, "no dax device on node %d" % node,
-                   "unexpected dax device on node %d: %s" % (node, dax))
+        if spm:
+            self.check(sum(d["size"] for d in dax) == spm,
+                       "node %d also has %s of dax devices: %s" % (
+                           node, fmt_size(spm), ", ".join(d["name"] for d in dax)),
+                       "node %d: want %d bytes of dax devices, guest has %s"
+                       % (node, spm, dax or "none"))
+        else:
+            self.check(not dax, "no dax device on node %d" % node,
+                       "unexpected dax device on node %d: %s" % (node, dax))
 
     def c_absent(self, node, start, size):
         if not self.need_boot():

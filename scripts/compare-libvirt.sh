@@ -1,0 +1,411 @@
+#!/bin/bash
+# Question "libvirt" of COMPARISON.md: the series' hybrid example and upstream's sp-mem example booted with virsh through a private libvirtd.
+# Called by scripts/compare.sh (make compare); alone as root: scripts/compare-libvirt.sh; last line "compare-libvirt: N passed, N failed, N skipped".
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+QEMU=${QEMU:-$ROOT/tree/build/qemu-system-x86_64}   # the patched QEMU (memmap-type)
+SPMEM_QEMU=${SPMEM_QEMU:-}                          # a QEMU with sp-mem; default: scripts/spmem-qemu.sh's
+ASSETS=${GUEST_ASSETS:-$CACHE/guest/assets.env}     # the test guest (scripts/guest-assets.sh)
+TIMEOUT=${COMPARE_GUEST_TIMEOUT:-300}               # seconds for one guest boot (TCG)
+EXAMPLES=$ROOT/contrib/libvirt
+PARSER=$ROOT/tests/guest/parse_report.py
+# what scripts/libvirtd-private.sh and scripts/libvirt-domains.sh use:
+# the daemon's state (apart from make libvirt's), the folder it sees as
+# /etc/..., /run and /var, the guests' files, the packages it needs
+LV=$CACHE/compare/libvirt
+R=$LV/root
+GUESTS=$LV/guests
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+SPM_SIZE=$((1 << 30))      # the spm range of both examples
+t_start=$(date +%s)
+
+npass=0 nfail=0 nskip=0
+pass() { echo "PASS $*"; npass=$((npass + 1)); }
+fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
+finish() {
+    say "compare-libvirt: took $(( $(date +%s) - t_start )) s"
+    echo "compare-libvirt: $npass passed, $nfail failed, $nskip skipped"
+    [ "$nfail" = 0 ]
+    exit
+}
+indent() { sed 's/^/    /'; }
+
+# shellcheck source=scripts/libvirtd-private.sh
+. "$(dirname "$0")/libvirtd-private.sh"
+# shellcheck source=scripts/libvirt-domains.sh
+. "$(dirname "$0")/libvirt-domains.sh"
+
+# --- helpers of this script -------------------------------------------------
+
+# missing: why this script cannot run at all (empty when it can)
+missing() {
+    [ "$(id -u)" = 0 ] || { echo "needs root (libvirtd's system driver in a private mount namespace)"; return; }
+    unshare -m true 2>/dev/null || { echo "cannot create a mount namespace (unshare -m failed)"; return; }
+    command -v python3 >/dev/null || { echo "no python3"; return; }
+    local why
+    why=$(install_pkgs)
+    [ -z "$why" ] || { echo "$why"; return; }
+    if [ ! -x /usr/sbin/libvirtd ] || ! command -v virsh >/dev/null; then
+        echo "libvirtd or virsh missing after installing ${PKGS[*]}"
+        return
+    fi
+    [ -d /etc/libvirt ] || { echo "no /etc/libvirt to bind-mount over"; return; }
+    if [ ! -f "$ASSETS" ] && [ -z "${GUEST_ASSETS:-}" ]; then
+        say "compare-libvirt: guest assets (log: $LOGS/compare-libvirt-assets.log)"
+        "$ROOT/scripts/guest-assets.sh" >"$LOGS/compare-libvirt-assets.log" 2>&1
+    fi
+    [ -f "$ASSETS" ] || echo "no guest assets at $ASSETS (scripts/guest-assets.sh)"
+}
+
+# stop_sid_leftovers: stop_leftovers (libvirtd-private.sh) knows a QEMU
+# by its executable's name; sid's QEMU runs as sid's ld.so (its wrapper
+# execs the loader), so a guest of ours an interrupted run left is found
+# here: by the pid files of our libvirtd and the guest's HOME
+stop_sid_leftovers() {
+    local f pid
+    for f in "$R"/run/libvirt/qemu/memmap-cmp-*.pid; do
+        [ -e "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null)
+        [ -n "$pid" ] || continue
+        case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+        */ld-linux-x86-64.so.2) ;;
+        *) continue ;;
+        esac
+        grep -qz '^HOME=/var/lib/libvirt/qemu/domain-[0-9]*-memmap-cmp-' "/proc/$pid/environ" 2>/dev/null || continue
+        say "compare-libvirt: stopping QEMU pid $pid left by our libvirtd"
+        stop_pid "$pid"
+    done
+}
+
+cleanup() {
+    stop_daemon
+    stop_sid_leftovers
+}
+
+# taints NAME: the taints libvirt logged for NAME, comma-separated
+taints() {
+    sed -n 's/.* is tainted: //p' "$(domlog "$1")" | awk '!seen[$0]++' | paste -sd, | sed 's/,/, /g'
+}
+
+# xml_taints TAINTS: TAINTS without high-privileges, which comes from
+# this test's qemu.conf (QEMU as root), not from the domain's XML
+xml_taints() {
+    tr ',' '\n' <<<"$1" | sed 's/^ *//' | grep -vx high-privileges | paste -sd, | sed 's/,/, /g'
+}
+
+# hidden_note VIRSH-REASON: for a cell, when virsh start showed something
+# else than QEMU's error
+hidden_note() {
+    [ -n "$1" ] || return 0
+    case $1 in
+    *"'-mon' is deprecated"*) echo "; a failed virsh start shows QEMU's '-mon' deprecation warning, the error only in the domain log" ;;
+    *) echo "; a failed virsh start does not show QEMU's error (only the domain log does)" ;;
+    esac
+}
+
+# cmdline_excerpt NAME: the memory and NUMA part of the command line
+# libvirt generated for NAME, one option a line
+cmdline_excerpt() {
+    argv "$1" | sed 's/ \\$//' |
+        grep -E '^-(machine|m|numa) |^-object .*memory-backend|^-device sp-mem'
+}
+
+# needs XML: what the example adds to an ordinary libvirt domain: its
+# <maxMemory> and the options on its <qemu:commandline> (long values
+# cut after their first field)
+needs() {
+    python3 - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+Q = "{http://libvirt.org/schemas/domain/qemu/1.0}"
+d = ET.parse(sys.argv[1]).getroot()
+out = []
+m = d.find("maxMemory")
+if m is not None:
+    out.append("<maxMemory slots='%s'> %s %s" % (m.get("slots"), m.text, m.get("unit", "KiB")))
+args = [a.get("value") for a in d.iter(Q + "arg")]
+opts = []
+for opt, val in zip(args[::2], args[1::2]):
+    short = val if len(val) <= 20 else val.split(",")[0]
+    for kv in val.split(","):
+        if kv.startswith("memmap-type=") and kv not in short:
+            short += ",...," + kv
+    opts.append("%s %s" % (opt, short))
+if opts:
+    out.append("<qemu:commandline> " + ", ".join(opts))
+print(" + ".join(out))
+PY
+}
+
+# fails_with NAME WHAT PATTERN XML EMULATOR SED...: the example changed
+# by SED must not start, and QEMU's error (from the domain log: virsh
+# does not always show it) must match PATTERN; sets $err, and $hidden
+# to what virsh said instead when that is not QEMU's error
+fails_with() {
+    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 file out
+    shift 5
+    err="" hidden=""
+    if ! file=$(render "$xml" "$name" "$emu" "$@"); then
+        fail "$what: $file"; return 1
+    fi
+    if ! out=$(redefine "$name" "$file"); then
+        fail "$what: virsh define: $out"; return 1
+    fi
+    if out=$(vsh start --paused "$name" 2>&1); then
+        vsh destroy "$name" >/dev/null 2>&1
+        fail "$what: virsh start succeeded"
+        return 1
+    fi
+    # virsh's own reason, after its "error: Failed to start domain"
+    out=$(grep -m1 '^error: [^F]' <<<"$out" | sed 's/^error: //')
+    err=$(qemu_stderr "$name" | grep -E -m1 "$pat" | sed 's/^[0-9T:.-]*Z //')
+    if [ -z "$err" ]; then
+        fail "$what: virsh start failed, but the domain log has no /$pat/:"
+        qemu_stderr "$name" | indent
+        return 1
+    fi
+    local note=""
+    if [[ $out != *"${err#qemu-system-x86_64: }"* ]]; then
+        hidden=$out
+        note=" (not QEMU's error, which is only in the domain log)"
+    fi
+    pass "$what: virsh start fails: ${out:-no reason}$note; domain log: $err"
+    vsh undefine --nvram "$name" >/dev/null 2>&1
+}
+
+# road IFACE XML EMULATOR: the example as domain memmap-cmp-IFACE: defined,
+# started paused (the command line, taints, libvirt's memory figure and,
+# for sp-mem, where QEMU put the device are read here, before any
+# monitor command taints the domain further), resumed, and let run to
+# the guest's report, which must show the spm range as a dax device on
+# node 1.  Sets r_start (virsh start's outcome), r_dax (the guest's
+# "@@ dax" line), r_argv, r_taints, r_used, r_warn (QEMU's first warning).
+road() {
+    local iface=$1 xml=$2 emu=$3 name=memmap-cmp-$1 file out t0 log devs size node kib
+    # domain-hybrid.xml: node 0's 2 GiB fill q35's RAM below 4 GiB, node 1
+    # follows at 4 GiB; sp-mem's address is QEMU's choice (asked below)
+    local start=0x100000000
+    r_start="" r_dax="" r_argv="" r_taints="" r_used="" r_warn=""
+    log=$GUESTS/$name.serial.log
+    if ! file=$(render "$xml" "$name" "$emu"); then
+        fail "$iface: $file"; r_start="not run: $file"; return
+    fi
+    if ! out=$(redefine "$name" "$file"); then
+        fail "$iface: virsh define: $out"; r_start="virsh define fails: $out"; return
+    fi
+    if ! out=$(vsh start --paused "$name" 2>&1); then
+        r_start="virsh start fails: $(qemu_stderr "$name" | grep -m1 'qemu-system-x86_64: ' || echo "$out")"
+        fail "$iface: $r_start"
+        return
+    fi
+    r_taints=$(taints "$name")
+    r_argv=$(cmdline_excerpt "$name")
+    kib=$(vsh dominfo "$name" | sed -n 's/^Used memory: *\([0-9]*\) KiB/\1/p')
+    r_used="$(( ${kib:-0} / 1024 / 1024 )) GiB"
+    echo "  QEMU command line libvirt generated for $name (from its domain log):"
+    argv "$name" | indent
+    r_warn=$(qemu_stderr "$name" | grep -m1 'warning: ' | sed 's/^[0-9T:.-]*Z //')
+    pass "$iface: virsh define + start ($emu): tainted: $r_taints; virsh dominfo used memory: $r_used${r_warn:+; QEMU warns: $r_warn}"
+    if [ "$iface" = spmem ]; then
+        # QEMU chooses the device's address: ask it (QMP; "info numa"
+        # would abort this QEMU, see numa_probe)
+        devs=$(vsh qemu-monitor-command "$name" '{"execute":"query-memory-devices"}' 2>&1)
+        read -r start size node < <(python3 -c '
+import json, sys
+d = [x["data"] for x in json.loads(sys.argv[1])["return"] if x["type"] == "sp-mem"]
+print(hex(d[0]["addr"]), d[0]["size"], d[0]["node"]) if d else print("- - -")' "$devs" 2>/dev/null)
+        if [ "${size:-}" = "$SPM_SIZE" ] && [ "${node:-}" = 1 ]; then
+            pass "$iface: query-memory-devices: sp-mem on node 1 at $start, size $size"
+        else
+            fail "$iface: query-memory-devices: no sp-mem device of $SPM_SIZE bytes on node 1: $devs"
+            vsh destroy "$name" >/dev/null 2>&1
+            r_start="virsh start works, but QEMU has no sp-mem device on node 1"
+            return
+        fi
+    fi
+    if ! out=$(vsh resume "$name" 2>&1); then
+        fail "$iface: virsh resume: $out"; vsh destroy "$name" >/dev/null 2>&1
+        r_start="virsh resume fails: $out"
+        return
+    fi
+    t0=$SECONDS
+    say "compare-libvirt: $name boots (TCG, up to $TIMEOUT s; serial log $log)"
+    if ! wait_off "$name" "$TIMEOUT"; then
+        vsh destroy "$name" >/dev/null 2>&1
+        fail "$iface: the guest did not power off in $TIMEOUT s (serial log: $log)"
+        r_start="virsh start works; the guest did not finish in $TIMEOUT s"
+        return
+    fi
+    r_dax=$(grep -a -m1 '^@@ dax ' "$log" | tr -d '\r')
+    if out=$(python3 "$PARSER" "$log" 'done' "spm:1:$start:$SPM_SIZE" \
+            "published:1:$start:$SPM_SIZE:0xefffffff" 2>&1); then
+        pass "$iface: OVMF Linux guest off after $((SECONDS - t0)) s; ${r_dax#@@ }"
+        r_start="virsh start boots; $(awk '{print $3}' <<<"$r_dax") on node 1"
+    else
+        fail "$iface: the guest's report (serial log: $log)"
+        r_start="virsh start boots; the guest's report fails: $(grep -m1 FAIL <<<"$out")"
+    fi
+    printf '%s\n' "$out" | indent
+}
+
+# numa_probe IFACE: HMP "info numa" through virsh on the example started
+# paused again (QEMU 11.1.3 aborts on it with an sp-mem device); sets r_numa
+numa_probe() {
+    local iface=$1 name=memmap-cmp-$1 out got
+    r_numa=""
+    if ! out=$(vsh start --paused "$name" 2>&1); then
+        fail "$iface: info numa: virsh start: $out"; return
+    fi
+    if [ "$iface" = memmap ]; then
+        got=$(numa_view "$name")
+        if [ "$got" = "2|1:spm" ]; then
+            pass "$iface: virsh qemu-monitor-command --hmp 'info numa': 2 nodes, node 1 memmap-type: spm"
+            r_numa="info numa shows node 1 memmap-type spm"
+        else
+            fail "$iface: info numa shows '$got', expected 2 nodes, node 1 memmap-type spm"
+        fi
+    else
+        out=$(vsh qemu-monitor-command --hmp "$name" 'info numa' 2>&1)
+        sleep 1
+        got=$(grep -a -m1 'ERROR:.*' "$(domlog "$name")")
+        if [ "$(vsh domstate "$name" 2>&1)" = "shut off" ] && [ -n "$got" ]; then
+            pass "$iface: virsh qemu-monitor-command --hmp 'info numa' (measured): QEMU aborts: ${got#ERROR:}; domain log: $(grep -m1 'shutting down, reason=crashed' "$(domlog "$name")" | sed 's/^[^:]*:[^:]*:[^:]*: //')"
+            r_numa="HMP info numa aborts QEMU ($(grep -o 'numa_stat_memory_devices: code should not be reached' <<<"$got" || echo "${got#ERROR:}"))"
+        elif [ "$(vsh domstate "$name" 2>&1)" = paused ]; then
+            pass "$iface: virsh qemu-monitor-command --hmp 'info numa' (measured): $(head -1 <<<"$out")"
+            r_numa="info numa works"
+        else
+            fail "$iface: info numa: domain $(vsh domstate "$name" 2>&1), output: $out"
+        fi
+    fi
+    vsh destroy "$name" >/dev/null 2>&1
+}
+
+# --- prerequisites, the daemon ----------------------------------------------
+
+if ! mkdir -p "$LV" 2>/dev/null || [ ! -w "$LV" ]; then
+    skip "compare-libvirt: cannot write $LV"
+    finish
+fi
+exec 9>"$LV/.lock"
+if ! flock -w 600 9; then
+    fail "compare-libvirt: another run holds $LV/.lock"
+    finish
+fi
+why=$(missing)
+if [ -n "$why" ]; then
+    skip "compare-libvirt: $why"
+    finish
+fi
+# shellcheck source=/dev/null
+. "$ASSETS"
+have_memmap=1 have_spmem=1
+if [ ! -x "$QEMU" ]; then
+    skip "memmap: no patched QEMU at $QEMU (make build, or set QEMU=)"
+    have_memmap=0
+fi
+if [ -z "$SPMEM_QEMU" ] &&
+    ! SPMEM_QEMU=$("$ROOT/scripts/spmem-qemu.sh" 2>"$LOGS/compare-libvirt-spmem.log"); then
+    SPMEM_QEMU=""
+fi
+if [ ! -x "$SPMEM_QEMU" ]; then
+    skip "spmem: no QEMU with sp-mem (scripts/spmem-qemu.sh failed, log $LOGS/compare-libvirt-spmem.log; or set SPMEM_QEMU=)"
+    have_spmem=0
+fi
+[ $((have_memmap + have_spmem)) -gt 0 ] || finish
+
+host_before=$(host_state)
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -c 0     # an aborting QEMU (numa_probe) leaves no core file
+stop_sid_leftovers
+say "compare-libvirt: starting a private libvirtd ($LV)"
+start_daemon
+if [ -n "$why" ]; then
+    fail "libvirtd: $why"
+    finish
+fi
+pass "libvirtd: $(/usr/sbin/libvirtd --version | awk '{print $NF}'), private daemon (pid $daemon_pid)"
+
+# --- the series: domain-hybrid.xml with the patched QEMU ---------------------
+
+if [ "$have_memmap" = 1 ]; then
+    say "compare-libvirt: memmap: domain-hybrid.xml, $("$QEMU" -version | head -1)"
+    road memmap domain-hybrid.xml "$QEMU"
+    memmap_start=$r_start memmap_dax=$r_dax memmap_argv=$r_argv memmap_taints=$r_taints memmap_used=$r_used memmap_warn=$r_warn
+    numa_probe memmap
+    memmap_numa=$r_numa
+    fails_with memmap-cmp-hybrid-m "memmap: hybrid without its '-m 3G'" \
+        'qemu-system-x86_64: .*total memory for NUMA nodes' domain-hybrid.xml "$QEMU" \
+        "/<qemu:arg value='-m'\/>/d" "/<qemu:arg value='3G'\/>/d"
+    memmap_no_m=$err memmap_hidden=$hidden
+    compare_row libvirt memmap \
+        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml") (or qemu-memmap-wrapper: node 1 stays a <cell>, domain-wrapper.xml); tainted: $(xml_taints "$memmap_taints"); libvirt counts $memmap_used$(hidden_note "$memmap_hidden")${memmap_numa:+; $memmap_numa}" \
+        "${memmap_dax:-no @@ dax line}
+libvirt 9.0 generated: $(paste -sd' ' <<<"$memmap_argv")
+domain log: tainted: $memmap_taints (high-privileges: this test's qemu.conf runs QEMU as root)${memmap_warn:+; $memmap_warn}
+without -m 3G: ${memmap_no_m:-?}${memmap_hidden:+ (virsh: $memmap_hidden)}" \
+        "scripts/compare-libvirt.sh; domain log $R/var/log/libvirt/qemu/memmap-cmp-hybrid.log, serial log $GUESTS/memmap-cmp-hybrid.serial.log"
+fi
+
+# --- upstream: domain-spmem.xml with QEMU 11.1 ----------------------------------
+
+if [ "$have_spmem" = 1 ]; then
+    say "compare-libvirt: spmem: domain-spmem.xml, $("$SPMEM_QEMU" -version | head -1)"
+    caps=$(vsh domcapabilities --emulatorbin "$SPMEM_QEMU" --virttype qemu --machine q35 2>&1)
+    if grep -q '<machine>pc-q35-' <<<"$caps"; then
+        pass "spmem: libvirt probes $SPMEM_QEMU (a shell script that execs sid's ld.so) as <emulator>: domcapabilities machine $(sed -n 's|.*<machine>\(.*\)</machine>.*|\1|p' <<<"$caps")"
+    else
+        fail "spmem: libvirt cannot probe $SPMEM_QEMU: $(head -3 <<<"$caps")"
+    fi
+    road spmem domain-spmem.xml "$SPMEM_QEMU"
+    spmem_start=$r_start spmem_dax=$r_dax spmem_argv=$r_argv spmem_taints=$r_taints spmem_used=$r_used spmem_warn=$r_warn
+    numa_probe spmem
+    spmem_numa=$r_numa
+    fails_with memmap-cmp-spmem-nomax "spmem: without <maxMemory>" \
+        'qemu-system-x86_64: .*maxmem' domain-spmem.xml "$SPMEM_QEMU" "/<maxMemory/d"
+    spmem_no_max=$err spmem_hidden=$hidden
+    fails_with memmap-cmp-spmem-cell "spmem: node 1 as <cell id='1' memory='0'>" \
+        "qemu-system-x86_64: .*doesn't take value '0'" domain-spmem.xml "$SPMEM_QEMU" \
+        "/<qemu:arg value='-numa'\/>/d" "/<qemu:arg value='node,nodeid=1'\/>/d" \
+        "s|^\( *\)</numa>|\1  <cell id='1' memory='0' unit='MiB'/>\n\1</numa>|"
+    spmem_cell0=$err spmem_hidden=${spmem_hidden:-$hidden}
+    # sp-mem takes no slot; libvirt wants a slot count all the same
+    spmem_slots=""
+    if ! file=$(render domain-spmem.xml memmap-cmp-spmem-slots "$SPMEM_QEMU" "s| slots='[0-9]*'||"); then
+        fail "spmem: <maxMemory> without slots: $file"
+    elif out=$(redefine memmap-cmp-spmem-slots "$file"); then
+        vsh undefine --nvram memmap-cmp-spmem-slots >/dev/null 2>&1
+        pass "spmem: <maxMemory> without slots (measured): libvirt defines the domain"
+    else
+        spmem_slots=$(grep -m1 '^error: [^F]' <<<"$out" | sed 's/^error: //')
+        pass "spmem: <maxMemory> without slots (measured): virsh define fails: $spmem_slots"
+    fi
+    spmem_notes="libvirt has no sp-mem element"
+    [ -z "$spmem_slots" ] || spmem_notes+="; slots required"
+    [ -z "$spmem_cell0" ] || spmem_notes+="; <cell id='1' memory='0'> fails"
+    compare_row libvirt spmem \
+        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); libvirt counts $spmem_used$(hidden_note "$spmem_hidden")${spmem_numa:+; $spmem_numa}" \
+        "${spmem_dax:-no @@ dax line}
+libvirt 9.0 generated: $(paste -sd' ' <<<"$spmem_argv")
+domain log: tainted: $spmem_taints (high-privileges: this test's qemu.conf runs QEMU as root)${spmem_warn:+; $spmem_warn}
+without <maxMemory>: ${spmem_no_max:-?}${spmem_hidden:+ (virsh: $spmem_hidden)}
+<cell id='1' memory='0'>: ${spmem_cell0:-?}
+<maxMemory> without slots: ${spmem_slots:-defined}" \
+        "scripts/compare-libvirt.sh; domain log $R/var/log/libvirt/qemu/memmap-cmp-spmem.log, serial log $GUESTS/memmap-cmp-spmem.serial.log; emulator $SPMEM_QEMU"
+fi
+
+# --- done: stop the daemon, the host must be as it was -------------------------
+
+cleanup
+rm -f "$GUESTS"/*.img   # the stand-ins for /dev/dax, sparse; QEMU makes them again
+if [ "$(host_state)" = "$host_before" ]; then
+    pass "host untouched: /etc/passwd, /etc/group, /etc/libvirt/* and the libvirt folders in /run and /var as before"
+else
+    fail "host changed by the run:"
+    diff <(printf '%s\n' "$host_before") <(host_state) | indent
+fi
+finish

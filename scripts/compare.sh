@@ -1,0 +1,145 @@
+#!/bin/bash
+# The series' -numa node,memmap-type= side by side with upstream's
+# -device sp-mem (Debian sid's QEMU 11.1.3): `make compare`.
+#
+# Asks every question of tests/compare/questions.tsv of both interfaces,
+# in one run, and writes COMPARISON.md from that run's cells (rows in
+# .cache/compare/rows.tsv, rendered by tests/compare/render.py):
+#   guest    the scenario pairs of scripts/guest-scenarios.sh
+#            (COMPARE_PAIRS: NAME with memmap-type, spmem-NAME with
+#            sp-mem), the same kernel, initramfs and firmware files
+#   probes   scripts/compare-probes.sh: command line, management view,
+#            host RSS and start-up, what each interface cannot say
+#   pciwin   scripts/compare-pciwin.sh: a 64-bit BAR next to the range
+#   migrate  scripts/spmem-migrate.sh: does the range's content migrate
+#            (the reproducer of docs/upstream/sp-mem-migration-bug.md)
+#   libvirt  scripts/compare-libvirt.sh: both through a private libvirtd
+# Every cell must be measured for both interfaces (or show the error that
+# says it cannot be expressed); a part that fails, or a cell left empty,
+# fails the run.  Last line "compare: N passed, N failed, N skipped"
+# ("compare-smoke: ..." with --smoke).
+#
+#   scripts/compare.sh [PART...]    (default: every part; COMPARISON.md is
+#                                    written only when all ran)
+#   scripts/compare.sh --smoke      make check's share: the one-spm-ovmf
+#                                    pair only, both must give a dax device
+#                                    on node 1 (cells in .cache/compare-smoke/)
+# Environment: MEMMAP_QEMU (default: the patched binary `make check`
+# builds, .cache/check/build/qemu-system-x86_64, else tree/build's, built
+# here as `make build` does), QEMU_SPMEM (default:
+# scripts/spmem-qemu.sh), GUEST_JOBS (boots at a time, default 2).
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/guest-scenarios.sh
+. "$(dirname "$0")/guest-scenarios.sh"
+
+S=$ROOT/scripts
+C=$CACHE/compare
+pass=0 fail=0 skip=0
+ok() { echo "PASS: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+smoke=0 me=compare
+if [ "${1:-}" = --smoke ]; then
+    smoke=1 C=$CACHE/compare-smoke me=compare-smoke
+    COMPARE_PAIRS=(one-spm-ovmf:q35-ovmf-spm)
+    set -- guest
+fi
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(guest probes pciwin migrate libvirt)
+export COMPARE_ROWS=$C/rows.tsv
+rm -rf "$C"; mkdir -p "$C/logs"
+
+src=${MEMMAP_QEMU:-$CACHE/check/build/qemu-system-x86_64}
+if [ -z "${MEMMAP_QEMU:-}" ] && [ ! -x "$src" ]; then
+    # no make check yet: build the series as `make build` does
+    say "compare: no patched QEMU from make check; building tree/build (make build)"
+    [ -d "$ROOT/tree/src/.git" ] || "$S/apply.sh" "$ROOT/tree/src" >&2
+    "$S/build.sh" "$ROOT/tree/src" "$ROOT/tree/build" qemu-system-x86_64 >&2
+    src=$ROOT/tree/build/qemu-system-x86_64
+fi
+memmap=$(snapshot_qemu "$C" memmap "$src")
+[ -n "$memmap" ] || die "no working patched QEMU at $src (set MEMMAP_QEMU=)"
+spmem=${QEMU_SPMEM:-$("$S/spmem-qemu.sh")} || die "scripts/spmem-qemu.sh failed"
+export ROOT
+say "compare: this series: $memmap ($("$memmap" -version | head -1))"
+say "compare: sp-mem:      $spmem ($("$spmem" -version | head -1))"
+
+# part NAME CMD...: run one part with its output in .cache/compare/NAME.log
+part() {
+    local name=$1 log=$C/$1.log rc=0; shift
+    say "compare: $name: $* (log: ${log#"$ROOT"/})"
+    "$@" >"$log" 2>&1 || rc=$?
+    grep -E '^(PASS|FAIL|SKIP)|^ *ROW' "$log" | sed 's/^/  /'
+    if [ "$rc" = 0 ]; then ok "$name: $(tail -1 "$log")"; else bad "$name (exit $rc): $(tail -1 "$log")"; fi
+}
+
+# guest: each pair of COMPARE_PAIRS, GUEST_JOBS boots at a time
+guest_pairs() {
+    local p q name iface scen pids=() n=0 jobs=${GUEST_JOBS:-2}
+    for p in "${COMPARE_PAIRS[@]}"; do
+        q=${p%%:*} name=${p#*:}
+        for iface in memmap spmem; do
+            scen=$name
+            [ "$iface" = spmem ] && scen=spmem-$name
+            if ! (define "$scen") 2>/dev/null; then
+                echo "  (no $iface scenario for $q: $( (define "$scen") 2>&1 | sed 's/^error: //'))"
+                continue
+            fi
+            while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+            (
+                rc=0
+                QEMU=$memmap QEMU_SPMEM=$spmem GUEST_LOGDIR=$C/logs \
+                    "$S/guest-run.sh" "$scen" >"$C/logs/run-$scen.out" 2>&1 || rc=$?
+                v=PASS; [ "$rc" = 0 ] || v="FAIL (exit $rc, see ${C#"$ROOT"/}/logs/run-$scen.out)"
+                python3 "$ROOT/tests/compare/guest_cells.py" "$q" "$iface" \
+                    "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >"$C/logs/cell-$scen.out" 2>&1
+                if [ "$q" = one-spm-ovmf ]; then
+                    python3 "$ROOT/tests/compare/guest_cells.py" node-view "$iface" \
+                        "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >>"$C/logs/cell-$scen.out" 2>&1
+                fi
+                grep -E '^(PASS|FAIL|SKIP) ' "$C/logs/run-$scen.out"
+                cat "$C/logs/cell-$scen.out"
+            ) &
+            pids+=($!) n=$((n + 1))
+        done
+    done
+    local rc=0 pid
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    echo "guest: $n boots"
+    return $rc
+}
+
+for p in "${parts[@]}"; do
+    case $p in
+    guest) part guest guest_pairs ;;
+    probes) part probes env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-probes.sh" ;;
+    pciwin) part pciwin env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-pciwin.sh" ;;
+    migrate) part migrate env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/spmem-migrate.sh" ;;
+    libvirt) part libvirt env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-libvirt.sh" ;;
+    *) die "unknown part '$p' (guest probes pciwin migrate libvirt)" ;;
+    esac
+done
+
+if [ $smoke = 1 ]; then
+    for iface in memmap spmem; do
+        cell=$(awk -F'\t' -v i="$iface" '$1 == "one-spm-ovmf" && $2 == i { print $3 }' "$COMPARE_ROWS")
+        if [[ $cell = "dax"*" on node 1 at "*"(harness checks: PASS)" ]]; then
+            ok "one-spm-ovmf, $iface: $cell"
+        else
+            bad "one-spm-ovmf, $iface: want a dax device on node 1 and the harness checks passing; got '${cell:-no cell}'"
+        fi
+    done
+elif [ $# -eq 0 ]; then
+    if python3 "$ROOT/tests/compare/render.py" "$ROOT/tests/compare/questions.tsv" "$COMPARE_ROWS" \
+        "$memmap" "$spmem" >"$C/COMPARISON.md" 2>"$C/render.err"; then
+        cp "$C/COMPARISON.md" "$ROOT/COMPARISON.md"
+        ok "COMPARISON.md: every question has a measured cell for both interfaces"
+    else
+        cp "$C/COMPARISON.md" "$ROOT/COMPARISON.md" 2>/dev/null || true
+        bad "COMPARISON.md: $(paste -sd';' "$C/render.err")"
+    fi
+fi
+echo "$me: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Migration of bytes in a typed 1 GiB range at 4 GiB: sp-mem vs pc-dimm vs memmap-type=spm.
+# Called by scripts/compare.sh (make compare); runs tests/migration/spmem_migrate.py.
+#
+# Configurations (q35, TCG, node 0 = 2 GiB): upstream's -device sp-mem and
+# the -device pc-dimm control, both on Debian sid's QEMU 11.1.3
+# (scripts/spmem-qemu.sh), and the series' -numa ...,memmap-type=spm on the
+# patched 10.2.2 that `make check` builds (copied first with snapshot_qemu).
+# Modes: migrate-paused (a -S source, migrate to a file, load it) and
+# migrate-running (a booted test guest, live migration over 127.0.0.1).
+# A FAIL means a measurement could not be made, or the control or the
+# series lost the bytes; sp-mem's result is reported as measured.
+# Compare rows: questions migrate-paused and migrate-running.  Last line
+# "spmem-migrate: N passed, N failed, N skipped".
+#
+# Environment: SPMEM_QEMU (sid's wrapper; default: scripts/spmem-qemu.sh),
+# SPMEM_MIGRATE_PATCHED (default $CACHE/check/build/qemu-system-x86_64),
+# SPMEM_MIGRATE_ASSETS (an assets.env of scripts/guest-assets.sh; default
+# $CACHE/guest/assets.env, made when missing), SPMEM_MIGRATE_MODE
+# (paused, running or all; default all), SPMEM_MIGRATE_TIMEOUT (hard limit
+# for the whole run, default 240 s).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+export CACHE ROOT
+
+OUT=$CACHE/spmem-migrate
+LOG=$LOGS/spmem-migrate.log
+MODE=${SPMEM_MIGRATE_MODE:-all}
+LIMIT=${SPMEM_MIGRATE_TIMEOUT:-240}
+mkdir -p "$OUT"
+
+sid=${SPMEM_QEMU:-}
+if [ -z "$sid" ]; then
+    say "spmem-migrate: sid's QEMU 11.1.3 (scripts/spmem-qemu.sh; downloads it the first time)"
+    sid=$("$ROOT/scripts/spmem-qemu.sh" 2>"$OUT/spmem-qemu.err") || sid=
+    [ -n "$sid" ] || say "spmem-migrate: no sid QEMU: $(tail -1 "$OUT/spmem-qemu.err")"
+fi
+if [ -n "$sid" ] && ! "$sid" -version >/dev/null 2>&1; then
+    say "spmem-migrate: $sid does not run"
+    sid=
+fi
+
+patched_src=${SPMEM_MIGRATE_PATCHED:-$CACHE/check/build/qemu-system-x86_64}
+patched=$(snapshot_qemu "$OUT" patched "$patched_src")
+[ -n "$patched" ] || say "spmem-migrate: no working patched QEMU at $patched_src (make check builds it)"
+
+assets=${SPMEM_MIGRATE_ASSETS:-$CACHE/guest/assets.env}
+if [ "$MODE" != paused ]; then
+    if [ ! -f "$assets" ] && [ -z "${SPMEM_MIGRATE_ASSETS:-}" ]; then
+        say "spmem-migrate: guest assets (scripts/guest-assets.sh)"
+        "$ROOT/scripts/guest-assets.sh" >"$OUT/assets.log" 2>&1 ||
+            say "spmem-migrate: guest assets unavailable (see $OUT/assets.log)"
+    fi
+    if [ -f "$assets" ]; then
+        # shellcheck source=/dev/null
+        . "$assets"
+        export GUEST_SEABIOS GUEST_KERNEL GUEST_INITRD
+    fi
+fi
+
+args=(--workdir "$OUT" --mode "$MODE")
+[ -z "$sid" ] || args+=(--sid "$sid")
+[ -z "$patched" ] || args+=(--patched "$patched")
+say "spmem-migrate: ${sid:+sid $sid; }${patched:+patched ${patched#"$ROOT"/}; }mode $MODE (TCG; log $LOG)"
+rc=0
+timeout --kill-after=5 "$LIMIT" python3 "$ROOT/tests/migration/spmem_migrate.py" "${args[@]}" \
+    2> >(tee "$LOG" >&2) || rc=$?
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+    echo "FAIL: the run hit its hard timeout ($LIMIT s); log $LOG"
+    echo "spmem-migrate: 0 passed, 1 failed, 0 skipped"
+fi
+exit $rc

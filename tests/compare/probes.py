@@ -1,0 +1,845 @@
+#!/usr/bin/env python3
+# COMPARISON.md cells that need no guest (command line, management view, host cost), asked of memmap-type and sp-mem.
+# Called by scripts/compare-probes.sh, which scripts/compare.sh (make compare) calls.
+"""Each probe starts QEMU with -S and no boot device, talks QMP (and the
+qtest protocol where it reads etc/e820 through fw_cfg), records one or
+more cells with compare_row and prints one PASS or FAIL line: PASS when
+the measurement was made (whatever QEMU answered), FAIL when it could
+not be (QEMU did not start where it must, a timeout, an unparsable
+reply).  Last line: "compare-probes: N passed, N failed, N skipped".
+
+  probes.py --memmap QEMU|--skip-memmap WHY --spmem QEMU|--skip-spmem WHY
+            [--reps 5] [--timeout 20] [--only q1,q2]
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shlex
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from compare_rows import compare_row  # noqa: E402
+
+GiB, MiB = 1 << 30, 1 << 20
+SOFT_RESERVED, RESERVED, RAM = 0xEFFFFFFF, 2, 1
+E820_NAMES = {RAM: "RAM", RESERVED: "reserved", SOFT_RESERVED: "soft-reserved"}
+HOW = "scripts/compare-probes.sh"
+
+RAM_M0 = "memory-backend-ram,id=m0,size=2G"
+# the two interfaces' standard command lines (the brief's), option by option
+STD = {
+    "memmap": [("-machine", "q35,max-ram-below-4g=2G"), ("-m", "3G"),
+               ("-object", RAM_M0),
+               ("-object", "memory-backend-ram,id=m1,size=1G"),
+               ("-numa", "node,nodeid=0,memdev=m0,cpus=0"),
+               ("-numa", "node,nodeid=1,memdev=m1,memmap-type=spm")],
+    "spmem": [("-machine", "q35"), ("-m", "2G,maxmem=3G"),
+              ("-object", RAM_M0),
+              ("-object", "memory-backend-ram,id=sp0,size=1G"),
+              ("-numa", "node,nodeid=0,memdev=m0,cpus=0"),
+              ("-numa", "node,nodeid=1"),
+              ("-device", "sp-mem,id=spm0,memdev=sp0,node=1")],
+}
+# the same machine without the spm range, identical for both binaries
+NO_RANGE = [("-machine", "q35"), ("-m", "2G"), ("-object", RAM_M0),
+            ("-numa", "node,nodeid=0,memdev=m0,cpus=0")]
+
+
+def flat(opts):
+    return [x for o in opts for x in o]
+
+
+def short(opts):
+    return " ".join(f"{o} {shlex.quote(v)}" for o, v in opts)
+
+
+def replace(opts, old, new):
+    """opts with the option whose value is @old replaced by @new (None:
+    removed); fails loudly when @old is not there"""
+    out, hit = [], False
+    for o, v in opts:
+        if v == old:
+            hit = True
+            if new is not None:
+                out.append((o, new))
+        else:
+            out.append((o, v))
+    assert hit, old
+    return out
+
+
+# -- one QEMU process ---------------------------------------------------------
+
+class Probe(Exception):
+    """the measurement could not be made"""
+
+
+class Died(Exception):
+    """QEMU went away while we talked to it"""
+
+
+class Vm:
+    """QEMU under -S with a QMP socket (and a qtest socket under the qtest
+    accelerator), both as clients of our listening sockets.  start()
+    returns False when QEMU exits before QMP is up (rc, err then hold
+    its exit status and stderr)."""
+
+    def __init__(self, binary, opts, accel="qtest", timeout=20):
+        self.binary, self.opts, self.accel, self.timeout = binary, opts, accel, timeout
+        self.proc = None
+        self.rc, self.err = None, ""
+        self.t_greeting = self.t_ready = None
+
+    def cmdline(self):
+        return [self.binary, "-accel", self.accel, "-S", "-display", "none",
+                "-nodefaults"] + flat(self.opts)
+
+    def _accept(self, lsock, deadline):
+        while True:
+            if self.proc.poll() is not None:
+                return None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Probe(f"QEMU did not connect within {self.timeout} s")
+            r, _, _ = select.select([lsock], [], [], min(left, 0.02))
+            if r:
+                s, _ = lsock.accept()
+                s.settimeout(self.timeout)
+                return s
+
+    def start(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="compare-probes-")
+        socks = {}
+        for name in ("qmp", "qtest") if self.accel == "qtest" else ("qmp",):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(os.path.join(self.dir.name, name))
+            s.listen(1)
+            socks[name] = s
+        extra = ["-qmp", f"unix:{self.dir.name}/qmp"]
+        if self.accel == "qtest":
+            extra += ["-qtest", f"unix:{self.dir.name}/qtest", "-qtest-log", "/dev/null"]
+        self.errf = tempfile.TemporaryFile()
+        deadline = time.monotonic() + self.timeout
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(self.cmdline() + extra, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.errf)
+        try:
+            if self.accel == "qtest":
+                self.qt = self._accept(socks["qtest"], deadline)
+                if self.qt is None:
+                    return self._gone()
+                self.qtr = self.qt.makefile("rb")
+            self.qm = self._accept(socks["qmp"], deadline)
+            if self.qm is None:
+                return self._gone()
+            self.qmr = self.qm.makefile("rb")
+            greeting = self._read()
+            self.t_greeting = time.perf_counter() - self.t0
+            if "QMP" not in greeting:
+                raise Probe(f"no QMP greeting: {greeting}")
+            self.qmp("qmp_capabilities")
+            if "status" not in self.qmp("query-status"):
+                raise Probe("query-status: no status")
+            self.t_ready = time.perf_counter() - self.t0
+        except Died:
+            return self._gone()
+        except (OSError, ValueError) as e:
+            self.kill()
+            raise Probe(f"QMP: {e}")
+        finally:
+            for s in socks.values():
+                s.close()
+        return True
+
+    def _gone(self):
+        try:
+            self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Probe("QEMU closed its socket but did not exit")
+        self._collect()
+        return False
+
+    def _collect(self):
+        self.rc = self.proc.returncode
+        self.errf.seek(0)
+        self.err = self.errf.read().decode(errors="replace")
+        self.errf.close()
+        self.dir.cleanup()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            self._collect()
+
+    def _read(self):
+        while True:
+            try:
+                line = self.qmr.readline()
+            except ConnectionResetError:
+                line = b""
+            except socket.timeout:
+                raise Probe(f"no QMP reply within {self.timeout} s")
+            if not line:
+                raise Died()
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def qmp_raw(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        try:
+            self.qm.sendall(json.dumps(msg).encode() + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            raise Died()
+        return self._read()
+
+    def qmp(self, cmd, **args):
+        r = self.qmp_raw(cmd, **args)
+        if "return" not in r:
+            raise Probe(f"{cmd}: {json.dumps(r)}")
+        return r["return"]
+
+    def hmp(self, line):
+        return self.qmp("human-monitor-command", **{"command-line": line})
+
+    def quit(self):
+        """quit QEMU; its exit status (0 expected)"""
+        try:
+            self.qmp_raw("quit")
+        except (Died, Probe):
+            pass
+        try:
+            self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Probe("QEMU did not exit after quit")
+        self._collect()
+        return self.rc
+
+    def after_death(self):
+        """QEMU died while we talked to it: wait for it, collect stderr"""
+        try:
+            self.proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise Probe("QEMU closed QMP but did not exit")
+        self._collect()
+
+    # -- qtest: fw_cfg through its I/O ports ---------------------------------
+    def _qt(self, line):
+        self.qt.sendall(line.encode() + b"\n")
+        while True:
+            r = self.qtr.readline().decode().split()
+            if not r:
+                raise Probe(f"qtest {line!r}: connection closed")
+            if r[0] == "IRQ":
+                continue
+            if r[0] != "OK":
+                raise Probe(f"qtest {line!r}: {' '.join(r)}")
+            return r[1:]
+
+    def _fw_cfg(self, key, n):
+        self._qt(f"outw 0x510 0x{key:x}")
+        return bytes(int(self._qt("inb 0x511")[0], 16) for _ in range(n))
+
+    def e820(self):
+        """[(address, length, type)] from fw_cfg etc/e820"""
+        count = struct.unpack(">I", self._fw_cfg(0x19, 4))[0]
+        raw = self._fw_cfg(0x19, 4 + 64 * count)[4:]
+        for i in range(count):
+            size, key, _, name = struct.unpack(">IHH56s", raw[64 * i:64 * i + 64])
+            if name.split(b"\0")[0] == b"etc/e820":
+                blob = self._fw_cfg(key, size)
+                return [struct.unpack("<QQI", blob[j:j + 20]) for j in range(0, size, 20)]
+        raise Probe("no etc/e820 in fw_cfg")
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise Probe("no VmRSS")
+
+
+# -- formatting ---------------------------------------------------------------
+
+def size_str(n):
+    for unit, name in ((GiB, "G"), (MiB, "M")):
+        if n % unit == 0:
+            return f"{n // unit}{name}"
+    return hex(n)
+
+
+def e820_str(table, types=None):
+    return ", ".join(f"0x{a:x}+{size_str(n)} {E820_NAMES.get(t, hex(t))}"
+                     for a, n, t in sorted(table) if types is None or t in types)
+
+
+def error_line(err):
+    """QEMU's first error line, verbatim (warnings skipped)"""
+    lines = [ln.strip() for ln in err.splitlines() if re.search(r"\w", ln)]
+    for ln in lines:
+        if "warning:" not in ln:
+            return ln
+    return lines[0] if lines else ""
+
+
+def message(line):
+    """the error text without the program and option prefixes"""
+    m = re.sub(r"^(qemu-system-x86_64:\s*)?", "", line)
+    m = re.sub(r"^-\w[\w-]* \S*?: ", "", m)
+    return m
+
+
+def clip(text, words=12):
+    w = text.split()
+    return " ".join(w[:words]) + (" ..." if len(w) > words else "")
+
+
+def exit_str(rc):
+    return f"signal {-rc} ({signal.Signals(-rc).name})" if rc < 0 else f"exit {rc}"
+
+
+# -- the probes ---------------------------------------------------------------
+
+class Runner:
+    def __init__(self, o):
+        self.o = o
+        self.bins = {"memmap": o.memmap, "spmem": o.spmem}
+        self.skip = {"memmap": o.skip_memmap, "spmem": o.skip_spmem}
+        self.names = {}
+        for iface, b in self.bins.items():
+            if b:
+                v = subprocess.run([b, "-version"], capture_output=True, text=True,
+                                   timeout=o.timeout).stdout.splitlines()
+                self.names[iface] = v[0].replace("QEMU emulator version ", "QEMU ") if v else b
+        self.passed = self.failed = self.skipped = 0
+
+    def verdict(self, ok, text):
+        print(("PASS" if ok else "FAIL") + f": {text}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def how(self, iface, opts, accel="qtest"):
+        return f"{self.names.get(iface, iface)}: qemu-system-x86_64 -accel {accel} -S " \
+               f"-display none -nodefaults {short(opts)}"
+
+    def vm(self, iface, opts, accel="qtest"):
+        return Vm(self.bins[iface], opts, accel, self.o.timeout)
+
+    def attempt(self, iface, opts, inspect=None):
+        """start @opts; {"started", "rc", "err", "e820", "extra"}: @inspect(vm)
+        runs while it is up; its value is "extra" """
+        vm = self.vm(iface, opts)
+        r = {"started": vm.start(), "opts": opts}
+        if r["started"]:
+            try:
+                r["e820"] = vm.e820()
+                r["extra"] = inspect(vm) if inspect else None
+            except Died:
+                vm.after_death()
+                raise Probe(f"QEMU died while being inspected: {exit_str(vm.rc)}: "
+                            f"{error_line(vm.err)}")
+            except BaseException:
+                vm.kill()
+                raise
+            rc = vm.quit()
+            if rc != 0:
+                raise Probe(f"QEMU started but quit with {exit_str(rc)}: {error_line(vm.err)}")
+        r["rc"], r["err"] = vm.rc, vm.err
+        return r
+
+    # what the spm range looks like to each interface while QEMU runs
+    @staticmethod
+    def memdevs(vm):
+        return vm.qmp("query-memory-devices")
+
+    @staticmethod
+    def numa_text(vm):
+        return vm.hmp("info numa")
+
+    def outcome(self, iface, r):
+        """short cell text and evidence for one attempt"""
+        if not r["started"]:
+            line = error_line(r["err"])
+            if not line:
+                raise Probe(f"QEMU exited ({exit_str(r['rc'])}) without a message")
+            verb = "refused" if r["rc"] > 0 else "crashed"
+            return (f"{verb}: {clip(message(line))}",
+                    f"{exit_str(r['rc'])}: {line}")
+        sr = [e for e in r["e820"] if e[2] == SOFT_RESERVED]
+        rs = [e for e in r["e820"] if e[2] == RESERVED]
+        where = []
+        if iface == "spmem" and r.get("extra") is not None:
+            for d in r["extra"]:
+                if d["type"] == "sp-mem":
+                    where.append(f"sp-mem at 0x{d['data']['addr']:x}+"
+                                 f"{size_str(d['data']['size'])} node {d['data']['node']}")
+        if not where:
+            where = [f"0x{a:x}+{size_str(n)} {E820_NAMES[t]}" for a, n, t in sr + rs]
+            if iface == "memmap" and isinstance(r.get("extra"), str):
+                typed = re.findall(r"node (\d+) memmap-type: (\w+)", r["extra"])
+                if typed:
+                    where.append("info numa: " + ", ".join(f"node {n} {t}" for n, t in typed))
+        cell = "starts; " + ("; ".join(where) if where else "no typed range")
+        ev = "QMP up; etc/e820: " + e820_str(r["e820"])
+        if iface == "spmem" and r.get("extra") is not None:
+            ev += " | query-memory-devices: " + json.dumps(r["extra"])
+        elif iface == "memmap" and isinstance(r.get("extra"), str):
+            ev += " | info numa: " + r["extra"].replace("\r", "").strip()
+        if r["err"].strip():
+            ev += " | stderr: " + r["err"].strip()
+        return cell, ev
+
+    def inspect_for(self, iface):
+        return self.memdevs if iface == "spmem" else self.numa_text
+
+    # cmdline-minimal --------------------------------------------------------
+    def range_ok(self, iface, r):
+        """the spm range is there: 1 GiB soft-reserved in etc/e820, on its
+        own node 1 (memmap: info numa; sp-mem: query-memory-devices)"""
+        if not r["started"] or r["err"].strip():
+            return False
+        sr = [e for e in r["e820"] if e[2] == SOFT_RESERVED]
+        if len(sr) != 1 or sr[0][1] != GiB:
+            return False
+        if iface == "memmap":
+            t = r["extra"].replace("\r", "")
+            return ("node 1 memmap-type: spm" in t and "node 1 size: 1024 MB" in t
+                    and "node 0 size: 2048 MB" in t)
+        devs = [d["data"] for d in r["extra"] if d["type"] == "sp-mem"]
+        return (len(devs) == 1 and devs[0]["node"] == 1 and devs[0]["size"] == GiB
+                and devs[0]["addr"] == sr[0][0])
+
+    KEEP = ("q35", "nodeid=")       # the machine asked about; readable node ids
+
+    def candidates(self, opts):
+        """@opts with one parameter or one whole option left out"""
+        for i, (o, v) in enumerate(opts):
+            params = v.split(",")
+            for j, p in enumerate(params):
+                if j == 0 or p.startswith(self.KEEP[1]):
+                    continue
+                yield opts[:i] + [(o, ",".join(params[:j] + params[j + 1:]))] + opts[i + 1:]
+        for i, (o, v) in enumerate(opts):
+            if not v.startswith(self.KEEP[0]):
+                yield opts[:i] + opts[i + 1:]
+
+    def cmdline_minimal(self, iface):
+        insp = self.inspect_for(iface)
+        cur = STD[iface]
+        first = self.attempt(iface, cur, insp)
+        if not self.range_ok(iface, first):
+            raise Probe("the standard command line does not give the range: "
+                        + self.outcome(iface, first)[1])
+        tried, last = 1, first
+        changed = True
+        while changed:
+            changed = False
+            for cand in self.candidates(cur):
+                tried += 1
+                r = self.attempt(iface, cand, insp)
+                if self.range_ok(iface, r):
+                    cur, last, changed = cand, r, True
+                    break
+        gone = [f"{o} {v}" for o, v in STD[iface] if (o, v) not in cur]
+        n = len(cur) - 1
+        cell = f"{n} options besides -machine q35: " + short(cur[1:])
+        _, ev = self.outcome(iface, last)
+        ev = (f"derived by leaving out each option/parameter of the standard line while "
+              f"the range stays (1 GiB soft-reserved, own node 1, no warning); {tried} runs; "
+              f"changed from the standard line: {', '.join(gone) or 'nothing'} | " + ev)
+        compare_row("cmdline-minimal", iface, cell, ev, self.how(iface, cur))
+        return f"minimal: {short(cur)} ({tried} runs)"
+
+    # cmdline-omitted --------------------------------------------------------
+    def omitted_cases(self, iface):
+        s = STD[iface]
+        if iface == "spmem":
+            dev = "sp-mem,id=spm0,memdev=sp0,node=1"
+            small = [("-machine", "q35"), ("-m", "1G,maxmem=2G"),
+                     ("-object", "memory-backend-ram,id=m0,size=1G"),
+                     ("-object", "memory-backend-ram,id=sp0,size=1G"),
+                     ("-numa", "node,nodeid=0,memdev=m0,cpus=0"), ("-numa", "node,nodeid=1"),
+                     ("-device", dev)]
+            return [
+                ("maxmem left out", replace(s, "2G,maxmem=3G", "2G")),
+                ("slots=0", replace(s, "2G,maxmem=3G", "2G,slots=0,maxmem=3G")),
+                ("slots=4", replace(s, "2G,maxmem=3G", "2G,slots=4,maxmem=3G")),
+                ("addr=0x100000000 (region start)", replace(s, dev, dev + ",addr=0x100000000")),
+                ("addr=0x140000000 inside (maxmem=4G)",
+                 replace(replace(s, dev, dev + ",addr=0x140000000"), "2G,maxmem=3G", "2G,maxmem=4G")),
+                ("addr=0x200000000 outside", replace(s, dev, dev + ",addr=0x200000000")),
+                ("addr=0x40000000 in low RAM", replace(s, dev, dev + ",addr=0x40000000")),
+                ("addr=0x100001000 misaligned", replace(s, dev, dev + ",addr=0x100001000")),
+                ("size=1025M (not 2 MiB multiple, maxmem=4G)",
+                 replace(replace(s, "memory-backend-ram,id=sp0,size=1G",
+                                 "memory-backend-ram,id=sp0,size=1025M"),
+                         "2G,maxmem=3G", "2G,maxmem=4G")),
+                ("spm node first (node 0 = sp-mem, node 1 = RAM)",
+                 [s[0], s[1], s[2], s[3], ("-numa", "node,nodeid=0"),
+                  ("-numa", "node,nodeid=1,memdev=m0,cpus=0"),
+                  ("-device", "sp-mem,id=spm0,memdev=sp0,node=0")]),
+                ("no max-ram-below-4g, 3 GiB machine (the standard line)", s),
+                ("no max-ram-below-4g, node 0 only 1 GiB", small),
+                ("node=2, no -numa node 2", replace(s, dev, "sp-mem,id=spm0,memdev=sp0,node=2")),
+                ("memdev=m0, already node 0's (maxmem=3G)",
+                 replace(s, dev, "sp-mem,id=spm0,memdev=m0,node=1")),
+                ("memdev=m0, already node 0's (maxmem=5G)",
+                 replace(replace(s, dev, "sp-mem,id=spm0,memdev=m0,node=1"),
+                         "2G,maxmem=3G", "2G,maxmem=5G")),
+            ]
+        spm = "node,nodeid=1,memdev=m1,memmap-type=spm"
+        small = [("-machine", "q35"), ("-m", "2G"),
+                 ("-object", "memory-backend-ram,id=m0,size=1G"),
+                 ("-object", "memory-backend-ram,id=m1,size=1G"),
+                 ("-numa", "node,nodeid=0,memdev=m0,cpus=0"), ("-numa", spm)]
+        return [
+            ("maxmem given (maxmem=4G)", replace(s, "3G", "3G,maxmem=4G")),
+            ("slots=0", replace(s, "3G", "3G,slots=0")),
+            ("slots=4 (maxmem=4G)", replace(s, "3G", "3G,slots=4,maxmem=4G")),
+            ("addr=0x100000000 on the node", replace(s, spm, spm + ",addr=0x100000000")),
+            ("size=1025M (not 2 MiB multiple)",
+             replace(replace(s, "memory-backend-ram,id=m1,size=1G",
+                             "memory-backend-ram,id=m1,size=1025M"), "3G", "3073M")),
+            ("spm node first (node 0 = m1 spm, node 1 = m0)",
+             [s[0], s[1], s[2], s[3], ("-numa", "node,nodeid=0,memdev=m1,memmap-type=spm"),
+              ("-numa", "node,nodeid=1,memdev=m0,cpus=0")]),
+            ("no max-ram-below-4g, 3 GiB machine", replace(s, "q35,max-ram-below-4g=2G", "q35")),
+            ("no max-ram-below-4g, node 0 only 1 GiB", small),
+            ("memmap-type on a node without memdev",
+             replace(replace(replace(s, spm, "node,nodeid=1,memmap-type=spm"),
+                             "memory-backend-ram,id=m1,size=1G", None), "3G", "2G")),
+            ("memdev=m0, already node 0's",
+             replace(replace(s, spm, "node,nodeid=1,memdev=m0,memmap-type=spm"),
+                     "memory-backend-ram,id=m1,size=1G", None)),
+        ]
+
+    def cmdline_omitted(self, iface):
+        n = 0
+        for label, opts in self.omitted_cases(iface):
+            r = self.attempt(iface, opts, self.inspect_for(iface))
+            cell, ev = self.outcome(iface, r)
+            compare_row("cmdline-omitted", iface, f"{label}: {cell}", ev, self.how(iface, opts))
+            n += 1
+        return f"{n} variants run"
+
+    # reserved -----------------------------------------------------------------
+    def reserved(self, iface):
+        if iface == "memmap":
+            opts = replace(STD["memmap"], "node,nodeid=1,memdev=m1,memmap-type=spm",
+                           "node,nodeid=1,memdev=m1,memmap-type=reserved")
+            r = self.attempt(iface, opts, self.numa_text)
+            if not r["started"]:
+                raise Probe("memmap-type=reserved did not start: " + error_line(r["err"]))
+            rs = [e for e in r["e820"] if e[2] == RESERVED and e[1] == GiB]
+            if not rs:
+                raise Probe("no 1 GiB reserved entry in etc/e820: " + e820_str(r["e820"]))
+            _, ev = self.outcome(iface, r)
+            compare_row("reserved", iface,
+                        f"expressible: memmap-type=reserved; starts, e820 type 2 at 0x{rs[0][0]:x}+1G",
+                        ev, self.how(iface, opts))
+            return f"type 2 range at 0x{rs[0][0]:x}"
+        dev = "sp-mem,id=spm0,memdev=sp0,node=1"
+        tries = []
+        for extra in ("memmap-type=reserved", "type=reserved"):
+            opts = replace(STD["spmem"], dev, f"{dev},{extra}")
+            r = self.attempt(iface, opts, self.memdevs)
+            if r["started"]:
+                raise Probe(f"-device sp-mem,{extra} started: {self.outcome(iface, r)[0]}")
+            tries.append((extra, exit_str(r["rc"]), error_line(r["err"])))
+        p = subprocess.run([self.bins[iface], "-device", "sp-mem,help"], capture_output=True,
+                           text=True, timeout=self.o.timeout)
+        props = [ln.strip() for ln in (p.stdout + p.stderr).splitlines() if "=" in ln]
+        if not props:
+            raise Probe("-device sp-mem,help lists no property: " + p.stdout + p.stderr)
+        names = [ln.split("=")[0] for ln in props]
+        ev = " | ".join(f"{x}: {rc}: {line}" for x, rc, line in tries)
+        ev += " | -device sp-mem,help: " + "; ".join(props)
+        compare_row("reserved", iface,
+                    f"cannot be expressed: sp-mem has no type property (only {', '.join(names)}); "
+                    f"{tries[0][0]} refused: {clip(message(tries[0][2]), 8)}",
+                    ev, f"{self.names[iface]}: -device sp-mem,help; -device {dev},memmap-type=reserved")
+        return "no type property: " + ", ".join(names)
+
+    # spm-normal-node ------------------------------------------------------------
+    def spm_normal_node(self, iface):
+        if iface == "spmem":
+            opts = [("-machine", "q35"), ("-m", "3G,maxmem=4G"), ("-object", RAM_M0),
+                    ("-object", "memory-backend-ram,id=m1,size=1G"),
+                    ("-object", "memory-backend-ram,id=sp0,size=1G"),
+                    ("-numa", "node,nodeid=0,memdev=m0,cpus=0"),
+                    ("-numa", "node,nodeid=1,memdev=m1"),
+                    ("-device", "sp-mem,id=spm0,memdev=sp0,node=1")]
+            r = self.attempt(iface, opts, self.memdevs)
+            if not r["started"]:
+                cell, ev = self.outcome(iface, r)
+                compare_row("spm-normal-node", iface, cell, ev, self.how(iface, opts))
+                return cell
+            ram = [e for e in r["e820"] if e[2] == RAM and e[0] >= 4 * GiB]
+            sp = [d["data"] for d in r["extra"] if d["type"] == "sp-mem"]
+            if not sp or not ram:
+                raise Probe("no sp-mem device or no RAM above 4 GiB: " + self.outcome(iface, r)[1])
+            cell = (f"expressible: node 1 memdev=m1 + sp-mem node=1; starts; node-1 RAM "
+                    f"0x{ram[0][0]:x}+{size_str(ram[0][1])} (e820 RAM), sp-mem "
+                    f"0x{sp[0]['addr']:x}+{size_str(sp[0]['size'])} node {sp[0]['node']}")
+            _, ev = self.outcome(iface, r)
+            compare_row("spm-normal-node", iface, cell, ev, self.how(iface, opts))
+            return cell
+        # memmap: one type per node; the spellings there are
+        s = STD["memmap"]
+        both = [("-machine", "q35,max-ram-below-4g=2G"), ("-m", "4G"), ("-object", RAM_M0),
+                ("-object", "memory-backend-ram,id=m1,size=1G"),
+                ("-object", "memory-backend-ram,id=m2,size=1G"),
+                ("-numa", "node,nodeid=0,memdev=m0,cpus=0")]
+        spellings = [
+            ("two -numa node,nodeid=1", both + [("-numa", "node,nodeid=1,memdev=m1"),
+                                                ("-numa", "node,nodeid=1,memdev=m2,memmap-type=spm")]),
+            ("memdev twice in one -numa node",
+             both + [("-numa", "node,nodeid=1,memdev=m1,memdev=m2,memmap-type=spm")]),
+        ]
+        parts, evs = [], []
+        for label, opts in spellings:
+            r = self.attempt(iface, opts, self.numa_text)
+            cell, ev = self.outcome(iface, r)
+            parts.append(f"{label}: {cell}")
+            evs.append(f"{label}: {ev} [{short(opts)}]")
+        # hotplugged memory is normal memory: a pc-dimm on the spm node
+        dimm = replace(s, "3G", "3G,slots=1,maxmem=4G") + [
+            ("-object", "memory-backend-ram,id=d1,size=1G"),
+            ("-device", "pc-dimm,id=dimm1,memdev=d1,node=1")]
+        r = self.attempt(iface, dimm, lambda vm: (self.numa_text(vm), self.memdevs(vm)))
+        if r["started"]:
+            numa, devs = r["extra"]
+            d = [x["data"] for x in devs if x["type"] == "dimm"]
+            sr = [e for e in r["e820"] if e[2] == SOFT_RESERVED]
+            dimm_cell = ("pc-dimm node=1 on the spm node: starts; spm "
+                         + (f"0x{sr[0][0]:x}+{size_str(sr[0][1])}" if sr else "none")
+                         + (f", DIMM (normal, ACPI hotplug) 0x{d[0]['addr']:x}+{size_str(d[0]['size'])}"
+                            f" node {d[0]['node']}" if d else ", no DIMM"))
+            evs.append("pc-dimm: QMP up; etc/e820: " + e820_str(r["e820"]) + " | query-memory-devices: "
+                       + json.dumps(devs) + " | info numa: " + numa.replace("\r", "").strip()
+                       + f" [{short(dimm)}]")
+        else:
+            dimm_cell, ev = self.outcome(iface, r)
+            dimm_cell = "pc-dimm node=1 on the spm node: " + dimm_cell
+            evs.append("pc-dimm: " + ev)
+        boot_ok = any(p.split(": ", 1)[1].startswith("starts") for p in parts)
+        cell = ("boot memory: " + ("" if boot_ok else "cannot be expressed (one type per node); ")
+                + "; ".join(parts) + " | " + dimm_cell)
+        compare_row("spm-normal-node", iface, cell, " || ".join(evs), HOW)
+        return cell
+
+    # rss-untouched and startup: the same runs ---------------------------------
+    def host_cost(self):
+        """5 runs (after one warm-up) of each interface with and without the
+        range, interleaved, under TCG: start-up time and VmRSS"""
+        configs = [(iface, kind, STD[iface] if kind == "with" else NO_RANGE)
+                   for iface in ("memmap", "spmem") if self.bins[iface]
+                   for kind in ("with", "without")]
+        samples = {(i, k): {"ready": [], "greet": [], "rss": []} for i, k, _ in configs}
+        for rep in range(-1, self.o.reps):
+            order = configs if rep % 2 == 0 else configs[::-1]
+            for iface, kind, opts in order:
+                vm = self.vm(iface, opts, accel="tcg")
+                if not vm.start():
+                    raise Probe(f"{iface} {kind}: QEMU did not start: {exit_str(vm.rc)}: "
+                                f"{error_line(vm.err)}")
+                try:
+                    rss = vm.rss_kb()
+                    with open(f"/proc/{vm.proc.pid}/cmdline", "rb") as f:
+                        argv = f.read().split(b"\0")
+                    if not any(a.endswith(b"/qemu-system-x86_64") for a in argv):
+                        raise Probe(f"pid {vm.proc.pid} is not QEMU: {argv[:4]}")
+                except BaseException:
+                    vm.kill()
+                    raise
+                rc = vm.quit()
+                if rc != 0:
+                    raise Probe(f"{iface} {kind}: quit with {exit_str(rc)}")
+                if rep >= 0:
+                    s = samples[(iface, kind)]
+                    s["ready"].append(vm.t_ready)
+                    s["greet"].append(vm.t_greeting)
+                    s["rss"].append(rss)
+        med = {k: {m: statistics.median(v) for m, v in s.items()} for k, s in samples.items()}
+        return configs, samples, med
+
+    def rss_and_startup(self, ifaces):
+        configs, samples, med = self.host_cost()
+        n = self.o.reps
+        out = []
+        for iface in ifaces:
+            w, wo = med[(iface, "with")], med[(iface, "without")]
+            sw, swo = samples[(iface, "with")], samples[(iface, "without")]
+            how = (f"{HOW} ({self.names[iface]}, -accel tcg -S, QMP as a client socket) with: "
+                   f"{short(STD[iface])} / without: {short(NO_RANGE)}")
+            d = w["rss"] - wo["rss"]
+            compare_row("rss-untouched", iface,
+                        f"with the range {w['rss'] / 1024:.1f} MiB, without {wo['rss'] / 1024:.1f} MiB: "
+                        f"{d / 1024:+.1f} MiB (VmRSS, -S, QMP up; median of {n})",
+                        f"VmRSS kB with: {sw['rss']}; without: {swo['rss']}", how)
+            dt = (w["ready"] - wo["ready"]) * 1000
+            compare_row("startup", iface,
+                        f"{w['ready'] * 1000:.0f} ms with the range, {wo['ready'] * 1000:.0f} ms "
+                        f"without on the same binary ({self.names[iface]}): {dt:+.0f} ms "
+                        f"(exec to first query-status, TCG -S; median of {n})",
+                        "ms to query-status with: " + " ".join(f"{x * 1000:.0f}" for x in sw["ready"])
+                        + "; without: " + " ".join(f"{x * 1000:.0f}" for x in swo["ready"])
+                        + " | ms to QMP greeting with: "
+                        + " ".join(f"{x * 1000:.0f}" for x in sw["greet"])
+                        + "; without: " + " ".join(f"{x * 1000:.0f}" for x in swo["greet"]),
+                        how)
+            out.append(f"{iface}: RSS {w['rss']}/{wo['rss']} kB, start {w['ready'] * 1000:.0f}/"
+                       f"{wo['ready'] * 1000:.0f} ms (with/without)")
+        return "; ".join(out)
+
+    # mgmt-* ---------------------------------------------------------------------
+    def mgmt(self, iface):
+        """query-memory-devices, query-memdev, info numa, x-query-numa of the
+        standard line; info numa and x-query-numa each in a fresh QEMU, as
+        either may end it"""
+        opts = STD[iface]
+        how = self.how(iface, opts)
+        spm_id = "m1" if iface == "memmap" else "sp0"
+        vm = self.vm(iface, opts)
+        if not vm.start():
+            raise Probe(f"QEMU did not start: {exit_str(vm.rc)}: {error_line(vm.err)}")
+        try:
+            devs = vm.qmp("query-memory-devices")
+            memdev = vm.qmp("query-memdev")
+            cmds = {c["name"] for c in vm.qmp("query-commands")}
+        except Died:
+            vm.after_death()
+            raise Probe(f"QEMU died: {exit_str(vm.rc)}: {error_line(vm.err)}")
+        except BaseException:
+            vm.kill()
+            raise
+        if vm.quit() != 0:
+            raise Probe(f"quit: {exit_str(vm.rc)}")
+        # query-memory-devices
+        sp = [d for d in devs if d["type"] == "sp-mem"]
+        if sp:
+            d = sp[0]["data"]
+            cell = (f"sp-mem {d.get('id', '')}: addr 0x{d['addr']:x}, size {size_str(d['size'])}, "
+                    f"node {d['node']}, memdev {d['memdev']}")
+        elif not devs:
+            cell = "empty list: the spm range is boot memory, not a memory device"
+        else:
+            cell = "no sp-mem entry; " + ", ".join(x["type"] for x in devs)
+        compare_row("mgmt-memory-devices", iface, cell,
+                    "query-memory-devices: " + json.dumps(devs), how)
+        # query-memdev
+        mine = [m for m in memdev if m.get("id") == spm_id]
+        if not mine:
+            raise Probe(f"query-memdev has no {spm_id}: {json.dumps(memdev)}")
+        m = mine[0]
+        hint = [k for k in m if "spm" in k or "type" in k]
+        cell = (f"{spm_id}: size {size_str(m['size'])}, policy {m['policy']}, "
+                f"{'fields ' + ', '.join(hint) if hint else 'nothing says spm'} "
+                f"({len(memdev)} backends listed alike)")
+        compare_row("mgmt-memdev", iface, cell, "query-memdev: " + json.dumps(memdev), how)
+        # info numa, x-query-numa
+        parts, evs = [], []
+        for what in ("info numa", "x-query-numa"):
+            if what == "x-query-numa" and what not in cmds:
+                parts.append("x-query-numa: no such command")
+                evs.append("query-commands has no x-query-numa")
+                continue
+            vm = self.vm(iface, opts)
+            if not vm.start():
+                raise Probe(f"QEMU did not start: {exit_str(vm.rc)}: {error_line(vm.err)}")
+            try:
+                text = (vm.hmp("info numa") if what == "info numa"
+                        else vm.qmp("x-query-numa")["human-readable-text"])
+                text = text.replace("\r", "").strip()
+                rc = vm.quit()
+                if rc != 0:
+                    raise Probe(f"{what}: quit with {exit_str(rc)}")
+                node1 = [ln for ln in text.splitlines() if ln.startswith("node 1 ")]
+                parts.append(f"{what}: " + "; ".join(x[len('node 1 '):] for x in node1))
+                evs.append(f"{what}: {text}")
+            except Died:
+                vm.after_death()
+                line = error_line(vm.err)
+                parts.append(f"{what}: QEMU dies, {exit_str(vm.rc)}: {clip(line, 8)}")
+                evs.append(f"{what}: QEMU died, {exit_str(vm.rc)}; stderr: {vm.err.strip()}")
+            except BaseException:
+                vm.kill()
+                raise
+        compare_row("mgmt-numa", iface, " | ".join(parts), " || ".join(evs), how)
+        return " | ".join(parts)
+
+    # --------------------------------------------------------------------------
+    def run(self):
+        per_iface = [("cmdline-minimal", self.cmdline_minimal),
+                     ("cmdline-omitted", self.cmdline_omitted),
+                     ("reserved", self.reserved),
+                     ("spm-normal-node", self.spm_normal_node),
+                     ("mgmt", self.mgmt)]
+        only = self.o.only
+        for q, fn in per_iface:
+            if only and q not in only:
+                continue
+            for iface in ("memmap", "spmem"):
+                self.one(f"{q} [{iface}]", iface, lambda fn=fn, iface=iface: fn(iface))
+        if not only or "rss-untouched" in only or "startup" in only:
+            ifaces = [i for i in ("memmap", "spmem") if self.bins[i]]
+            for i in ("memmap", "spmem"):
+                if not self.bins[i]:
+                    print(f"SKIP: rss-untouched/startup [{i}]: {self.skip[i]}")
+                    self.skipped += 1
+            if ifaces:
+                self.one(f"rss-untouched/startup [{', '.join(ifaces)}]", ifaces[0],
+                         lambda: self.rss_and_startup(ifaces))
+        print(f"compare-probes: {self.passed} passed, {self.failed} failed, "
+              f"{self.skipped} skipped")
+        return 1 if self.failed else 0
+
+    def one(self, name, iface, fn):
+        if not self.bins[iface]:
+            print(f"SKIP: {name}: {self.skip[iface] or 'no QEMU'}")
+            self.skipped += 1
+            return
+        t = time.monotonic()
+        try:
+            text = fn()
+            self.verdict(True, f"{name}: {text} ({time.monotonic() - t:.1f} s)")
+        except (Probe, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
+            self.verdict(False, f"{name}: {type(e).__name__}: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--memmap", help="patched QEMU (memmap-type)")
+    ap.add_argument("--spmem", help="QEMU with -device sp-mem")
+    ap.add_argument("--skip-memmap", default="")
+    ap.add_argument("--skip-spmem", default="")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--only", type=lambda s: s.split(","), default=None,
+                    help="question ids (mgmt = the three mgmt-* rows)")
+    o = ap.parse_args()
+    sys.exit(Runner(o).run())
+
+
+if __name__ == "__main__":
+    main()
