@@ -141,7 +141,12 @@ btt() {
     if [ -e "$results/btt-$k" ] && [ -z "${FORCE:-}" ]; then
         one_result "$name" PASS "$what (cached)"; return
     fi
-    "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test
+    # (suite runs this with || true, so set -e is off: a failed build
+    # must not leave the old binaries to be tested)
+    if ! "$S/build.sh" "$src" "$build" "qemu-system-$arch" tests/qtest/bios-tables-test; then
+        one_result "$name" FAIL "qemu-system-$arch and bios-tables-test do not build"
+        return
+    fi
     local log=$LOGS/bios-tables-tcg-$arch.log rc=0
     "$S/btt-tcg.sh" "$build" "$arch" "$log" || rc=$?
     case $rc in

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Question "libvirt" of COMPARISON.md: the series' hybrid example and upstream's sp-mem example booted with virsh through a private libvirtd.
-# Called by scripts/compare.sh (make compare); alone as root: scripts/compare-libvirt.sh; last line "compare-libvirt: N passed, N failed, N skipped".
+# Boots contrib/libvirt's hybrid (patched QEMU) and sp-mem (QEMU 11.1) examples with virsh; row "libvirt".
+# Called by scripts/compare.sh (make compare); runs alone too (as root).
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
