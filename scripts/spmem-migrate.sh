@@ -63,9 +63,10 @@ args=(--workdir "$OUT" --mode "$MODE")
 [ -z "$sid" ] || args+=(--sid "$sid")
 [ -z "$patched" ] || args+=(--patched "$patched")
 say "spmem-migrate: ${sid:+sid $sid; }${patched:+patched ${patched#"$ROOT"/}; }mode $MODE (TCG; log $LOG)"
+: > "$LOG"
 rc=0
 timeout --kill-after=5 "$LIMIT" python3 "$ROOT/tests/migration/spmem_migrate.py" "${args[@]}" \
-    2> >(tee "$LOG" >&2) || rc=$?
+    2> >(tee -a "$LOG" >&2) | tee -a "$LOG" || rc=$?
 if [ $rc = 124 ] || [ $rc = 137 ]; then
     echo "FAIL: the run hit its hard timeout ($LIMIT s); log $LOG"
     echo "spmem-migrate: 0 passed, 1 failed, 0 skipped"

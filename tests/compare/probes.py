@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# COMPARISON.md cells that need no guest (command line, management view, host cost), asked of memmap-type and sp-mem.
+# The COMPARISON.md cells that need no guest (command line, QMP view, host cost), memmap vs sp-mem.
 # Called by scripts/compare-probes.sh, which scripts/compare.sh (make compare) calls.
 """Each probe starts QEMU with -S and no boot device, talks QMP (and the
 qtest protocol where it reads etc/e820 through fw_cfg), records one or
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import select
 import shlex
 import signal
@@ -33,6 +34,7 @@ from compare_rows import compare_row  # noqa: E402
 
 GiB, MiB = 1 << 30, 1 << 20
 SOFT_RESERVED, RESERVED, RAM = 0xEFFFFFFF, 2, 1
+HT_HOLE = 0xFD00000000          # AMD HyperTransport reserved range (qemu64 CPU)
 E820_NAMES = {RAM: "RAM", RESERVED: "reserved", SOFT_RESERVED: "soft-reserved"}
 HOW = "scripts/compare-probes.sh"
 
@@ -157,6 +159,9 @@ class Vm:
         except (OSError, ValueError) as e:
             self.kill()
             raise Probe(f"QMP: {e}")
+        except BaseException:
+            self.kill()
+            raise
         finally:
             for s in socks.values():
                 s.close()
@@ -172,6 +177,8 @@ class Vm:
         return False
 
     def _collect(self):
+        if self.errf.closed:
+            return
         self.rc = self.proc.returncode
         self.errf.seek(0)
         self.err = self.errf.read().decode(errors="replace")
@@ -286,9 +293,9 @@ def size_str(n):
     return hex(n)
 
 
-def e820_str(table, types=None):
+def e820_str(table):
     return ", ".join(f"0x{a:x}+{size_str(n)} {E820_NAMES.get(t, hex(t))}"
-                     for a, n, t in sorted(table) if types is None or t in types)
+                     for a, n, t in sorted(table))
 
 
 def error_line(err):
@@ -327,8 +334,12 @@ class Runner:
         for iface, b in self.bins.items():
             if b:
                 v = subprocess.run([b, "-version"], capture_output=True, text=True,
-                                   timeout=o.timeout).stdout.splitlines()
-                self.names[iface] = v[0].replace("QEMU emulator version ", "QEMU ") if v else b
+                                   timeout=o.timeout).stdout
+                m = re.search(r"version (\S+)", v)
+                if not m:
+                    raise SystemExit(f"{b} -version: {v!r}")
+                self.names[iface] = f"QEMU {m.group(1)}" + (
+                    " + series" if iface == "memmap" else " (Debian sid)")
         self.passed = self.failed = self.skipped = 0
 
     def verdict(self, ok, text):
@@ -376,6 +387,15 @@ class Runner:
     def numa_text(vm):
         return vm.hmp("info numa")
 
+    @staticmethod
+    def ram_blocks(vm):
+        """the memory backends inside the boot RAM region pc.ram (info mtree)"""
+        text = vm.hmp("info mtree").replace("\r", "")
+        m = re.search(r"^memory-region: pc\.ram\n((?:\s+.*\n?)*)", text, re.M)
+        if not m:
+            raise Probe("info mtree has no pc.ram region")
+        return re.findall(r"\(prio \d+, ram\): (\S+)", m.group(1))
+
     def outcome(self, iface, r):
         """short cell text and evidence for one attempt"""
         if not r["started"]:
@@ -383,10 +403,12 @@ class Runner:
             if not line:
                 raise Probe(f"QEMU exited ({exit_str(r['rc'])}) without a message")
             verb = "refused" if r["rc"] > 0 else "crashed"
+            rest = [ln.strip() for ln in r["err"].splitlines()
+                    if ln.strip() and ln.strip() != line]
             return (f"{verb}: {clip(message(line))}",
-                    f"{exit_str(r['rc'])}: {line}")
+                    f"{exit_str(r['rc'])}: {line}" + "".join(f" | {x}" for x in rest))
         sr = [e for e in r["e820"] if e[2] == SOFT_RESERVED]
-        rs = [e for e in r["e820"] if e[2] == RESERVED]
+        rs = [e for e in r["e820"] if e[2] == RESERVED and e[0] != HT_HOLE]
         where = []
         if iface == "spmem" and r.get("extra") is not None:
             for d in r["extra"]:
@@ -514,7 +536,7 @@ class Runner:
                  ("-numa", "node,nodeid=0,memdev=m0,cpus=0"), ("-numa", spm)]
         return [
             ("maxmem given (maxmem=4G)", replace(s, "3G", "3G,maxmem=4G")),
-            ("slots=0", replace(s, "3G", "3G,slots=0")),
+            ("slots=0 (no maxmem)", replace(s, "3G", "3G,slots=0")),
             ("slots=4 (maxmem=4G)", replace(s, "3G", "3G,slots=4,maxmem=4G")),
             ("addr=0x100000000 on the node", replace(s, spm, spm + ",addr=0x100000000")),
             ("size=1025M (not 2 MiB multiple)",
@@ -528,9 +550,12 @@ class Runner:
             ("memmap-type on a node without memdev",
              replace(replace(replace(s, spm, "node,nodeid=1,memmap-type=spm"),
                              "memory-backend-ram,id=m1,size=1G", None), "3G", "2G")),
-            ("memdev=m0, already node 0's",
+            ("memdev=m0, already node 0's (-m 3G)",
              replace(replace(s, spm, "node,nodeid=1,memdev=m0,memmap-type=spm"),
                      "memory-backend-ram,id=m1,size=1G", None)),
+            ("memdev=m0, already node 0's (-m 4G)",
+             replace(replace(replace(s, spm, "node,nodeid=1,memdev=m0,memmap-type=spm"),
+                             "memory-backend-ram,id=m1,size=1G", None), "3G", "4G")),
         ]
 
     def cmdline_omitted(self, iface):
@@ -610,16 +635,29 @@ class Runner:
                 ("-object", "memory-backend-ram,id=m1,size=1G"),
                 ("-object", "memory-backend-ram,id=m2,size=1G"),
                 ("-numa", "node,nodeid=0,memdev=m0,cpus=0")]
+        twice = both + [("-numa", "node,nodeid=1,memdev=m1,memdev=m2,memmap-type=spm")]
         spellings = [
             ("two -numa node,nodeid=1", both + [("-numa", "node,nodeid=1,memdev=m1"),
                                                 ("-numa", "node,nodeid=1,memdev=m2,memmap-type=spm")]),
-            ("memdev twice in one -numa node",
-             both + [("-numa", "node,nodeid=1,memdev=m1,memdev=m2,memmap-type=spm")]),
+            ("memdev=m1,memdev=m2 (-m 4G)", twice),
+            ("memdev=m1,memdev=m2 (-m 3G)", replace(twice, "4G", "3G")),
         ]
-        parts, evs = [], []
+        parts, evs, mixed = [], [], False
         for label, opts in spellings:
-            r = self.attempt(iface, opts, self.numa_text)
-            cell, ev = self.outcome(iface, r)
+            r = self.attempt(iface, opts, lambda vm: (self.numa_text(vm), self.ram_blocks(vm)))
+            if r["started"]:
+                numa, blocks = r["extra"]
+                r["extra"] = numa
+                _, ev = self.outcome(iface, r)
+                unused = [m for m in ("m1", "m2") if m not in blocks]
+                mixed = mixed or not unused
+                cell = ("starts, " + (f"{', '.join(unused)} silently unused" if unused
+                                      else "m1 and m2 both in boot RAM"))
+                ev += " | info mtree, pc.ram: " + ", ".join(blocks)
+            else:
+                line = error_line(r["err"])
+                cell = f"refused ({clip(message(line), 6)})"
+                ev = f"{exit_str(r['rc'])}: {line}"
             parts.append(f"{label}: {cell}")
             evs.append(f"{label}: {ev} [{short(opts)}]")
         # hotplugged memory is normal memory: a pc-dimm on the spm node
@@ -631,19 +669,18 @@ class Runner:
             numa, devs = r["extra"]
             d = [x["data"] for x in devs if x["type"] == "dimm"]
             sr = [e for e in r["e820"] if e[2] == SOFT_RESERVED]
-            dimm_cell = ("pc-dimm node=1 on the spm node: starts; spm "
+            dimm_cell = ("spm boot RAM + pc-dimm node=1: starts; spm "
                          + (f"0x{sr[0][0]:x}+{size_str(sr[0][1])}" if sr else "none")
-                         + (f", DIMM (normal, ACPI hotplug) 0x{d[0]['addr']:x}+{size_str(d[0]['size'])}"
+                         + (f", DIMM (normal) 0x{d[0]['addr']:x}+{size_str(d[0]['size'])}"
                             f" node {d[0]['node']}" if d else ", no DIMM"))
             evs.append("pc-dimm: QMP up; etc/e820: " + e820_str(r["e820"]) + " | query-memory-devices: "
                        + json.dumps(devs) + " | info numa: " + numa.replace("\r", "").strip()
                        + f" [{short(dimm)}]")
         else:
             dimm_cell, ev = self.outcome(iface, r)
-            dimm_cell = "pc-dimm node=1 on the spm node: " + dimm_cell
+            dimm_cell = "spm boot RAM + pc-dimm node=1: " + dimm_cell
             evs.append("pc-dimm: " + ev)
-        boot_ok = any(p.split(": ", 1)[1].startswith("starts") for p in parts)
-        cell = ("boot memory: " + ("" if boot_ok else "cannot be expressed (one type per node); ")
+        cell = ("boot RAM: " + ("" if mixed else "cannot be expressed (one type per node): ")
                 + "; ".join(parts) + " | " + dimm_cell)
         compare_row("spm-normal-node", iface, cell, " || ".join(evs), HOW)
         return cell
@@ -655,11 +692,13 @@ class Runner:
         configs = [(iface, kind, STD[iface] if kind == "with" else NO_RANGE)
                    for iface in ("memmap", "spmem") if self.bins[iface]
                    for kind in ("with", "without")]
-        samples = {(i, k): {"ready": [], "greet": [], "rss": []} for i, k, _ in configs}
+        samples = {(i, k): {"ready": [], "greet": [], "rss": [], "cpu": []}
+                   for i, k, _ in configs}
         for rep in range(-1, self.o.reps):
             order = configs if rep % 2 == 0 else configs[::-1]
             for iface, kind, opts in order:
                 vm = self.vm(iface, opts, accel="tcg")
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if not vm.start():
                     raise Probe(f"{iface} {kind}: QEMU did not start: {exit_str(vm.rc)}: "
                                 f"{error_line(vm.err)}")
@@ -673,6 +712,7 @@ class Runner:
                     vm.kill()
                     raise
                 rc = vm.quit()
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 if rc != 0:
                     raise Probe(f"{iface} {kind}: quit with {exit_str(rc)}")
                 if rep >= 0:
@@ -680,7 +720,9 @@ class Runner:
                     s["ready"].append(vm.t_ready)
                     s["greet"].append(vm.t_greeting)
                     s["rss"].append(rss)
+                    s["cpu"].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
         med = {k: {m: statistics.median(v) for m, v in s.items()} for k, s in samples.items()}
+        self.load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         return configs, samples, med
 
     def rss_and_startup(self, ifaces):
@@ -698,15 +740,24 @@ class Runner:
                         f"{d / 1024:+.1f} MiB (VmRSS, -S, QMP up; median of {n})",
                         f"VmRSS kB with: {sw['rss']}; without: {swo['rss']}", how)
             dt = (w["ready"] - wo["ready"]) * 1000
+
+            def ms(xs):
+                return " ".join(f"{x * 1000:.0f}" for x in xs)
+
+            def overlap(k):
+                return max(sw[k]) >= min(swo[k]) and max(swo[k]) >= min(sw[k])
+            noise = [name for k, name in (("ready", "time"), ("cpu", "CPU")) if overlap(k)]
             compare_row("startup", iface,
                         f"{w['ready'] * 1000:.0f} ms with the range, {wo['ready'] * 1000:.0f} ms "
-                        f"without on the same binary ({self.names[iface]}): {dt:+.0f} ms "
-                        f"(exec to first query-status, TCG -S; median of {n})",
-                        "ms to query-status with: " + " ".join(f"{x * 1000:.0f}" for x in sw["ready"])
-                        + "; without: " + " ".join(f"{x * 1000:.0f}" for x in swo["ready"])
-                        + " | ms to QMP greeting with: "
-                        + " ".join(f"{x * 1000:.0f}" for x in sw["greet"])
-                        + "; without: " + " ".join(f"{x * 1000:.0f}" for x in swo["greet"]),
+                        f"without, same binary ({self.names[iface]}): {dt:+.0f} ms; CPU "
+                        f"{w['cpu'] * 1000:.0f} vs {wo['cpu'] * 1000:.0f} ms "
+                        f"(exec to first query-status, TCG -S; median of {n}"
+                        + ("; samples of both overlap in " + " and ".join(noise) if noise else "")
+                        + ")",
+                        f"ms to query-status with: {ms(sw['ready'])}; without: {ms(swo['ready'])}"
+                        f" | ms to QMP greeting with: {ms(sw['greet'])}; without: {ms(swo['greet'])}"
+                        f" | CPU ms (user+sys, exec to exit after quit) with: {ms(sw['cpu'])}; "
+                        f"without: {ms(swo['cpu'])} | host load average {self.load}",
                         how)
             out.append(f"{iface}: RSS {w['rss']}/{wo['rss']} kB, start {w['ready'] * 1000:.0f}/"
                        f"{wo['ready'] * 1000:.0f} ms (with/without)")
@@ -823,7 +874,7 @@ class Runner:
         try:
             text = fn()
             self.verdict(True, f"{name}: {text} ({time.monotonic() - t:.1f} s)")
-        except (Probe, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
+        except (Probe, Died, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
             self.verdict(False, f"{name}: {type(e).__name__}: {e}")
 
 
