@@ -75,9 +75,13 @@ part() {
     if [ "$rc" = 0 ]; then ok "$name: $(tail -1 "$log")"; else bad "$name (exit $rc): $(tail -1 "$log")"; fi
 }
 
-# guest: each pair of COMPARE_PAIRS, GUEST_JOBS boots at a time
+# guest: each pair of COMPARE_PAIRS, GUEST_JOBS boots at a time (a
+# scenario whose checks fail still gives its cells: they say what the
+# guest saw; a boot that leaves no log fails the part)
 guest_pairs() {
     local p q name iface scen pids=() n=0 jobs=${GUEST_JOBS:-2}
+    "$S/guest-assets.sh" >&2 || return 1
+    "$S/seabios.sh" >/dev/null || return 1
     for p in "${COMPARE_PAIRS[@]}"; do
         q=${p%%:*} name=${p#*:}
         for iface in memmap spmem; do
@@ -93,14 +97,16 @@ guest_pairs() {
                 QEMU=$memmap QEMU_SPMEM=$spmem GUEST_LOGDIR=$C/logs \
                     "$S/guest-run.sh" "$scen" >"$C/logs/run-$scen.out" 2>&1 || rc=$?
                 v=PASS; [ "$rc" = 0 ] || v="FAIL (exit $rc, see ${C#"$ROOT"/}/logs/run-$scen.out)"
+                crc=0
                 python3 "$ROOT/tests/compare/guest_cells.py" "$q" "$iface" \
-                    "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >"$C/logs/cell-$scen.out" 2>&1
+                    "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >"$C/logs/cell-$scen.out" 2>&1 || crc=1
                 if [ "$q" = one-spm-ovmf ]; then
                     python3 "$ROOT/tests/compare/guest_cells.py" node-view "$iface" \
-                        "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >>"$C/logs/cell-$scen.out" 2>&1
+                        "$C/logs/guest-$scen.log" "$v" "scripts/guest-run.sh $scen" >>"$C/logs/cell-$scen.out" 2>&1 || crc=1
                 fi
                 grep -E '^(PASS|FAIL|SKIP) ' "$C/logs/run-$scen.out"
                 cat "$C/logs/cell-$scen.out"
+                exit $crc
             ) &
             pids+=($!) n=$((n + 1))
         done

@@ -95,6 +95,10 @@ def main():
         compare_row(q, iface, cell + tail, ev, how)
         return 0
     cells, ev = dax_cells(boot)
+    for n in sorted({d["target_node"] for d in boot.dax}):
+        kb = boot.nodes.get(n)
+        cells.append("node %d at boot: %s" % (
+            n, "MemTotal %d kB of RAM besides" % kb if kb else "no RAM"))
     if not cells:
         soft = soft_e820(boot)
         cells = ["no dax device; guest e820 soft reserved: %s" % (
