@@ -97,8 +97,7 @@ def main():
     cells, ev = dax_cells(boot)
     for n in sorted({d["target_node"] for d in boot.dax}):
         kb = boot.nodes.get(n)
-        cells.append("node %d at boot: %s" % (
-            n, "MemTotal %d kB of RAM besides" % kb if kb else "no RAM"))
+        cells.append("node %d RAM at boot: %s" % (n, "%d kB" % kb if kb else "none"))
     if not cells:
         soft = soft_e820(boot)
         cells = ["no dax device; guest e820 soft reserved: %s" % (
