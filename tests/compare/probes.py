@@ -482,13 +482,20 @@ class Runner:
                 if self.range_ok(iface, r):
                     cur, last, changed = cand, r, True
                     break
-        gone = [f"{o} {v}" for o, v in STD[iface] if (o, v) not in cur]
+        gone = []
+        for o, v in STD[iface]:
+            if (o, v) in cur:
+                continue
+            params = v.split(",")
+            kept = [c.split(",") for co, c in cur if co == o and c.split(",")[0] == params[0]
+                    and set(c.split(",")) <= set(params)]
+            gone += ([p for p in params if p not in kept[0]] if kept else [f"{o} {v}"])
         n = len(cur) - 1
         cell = f"{n} options besides -machine q35: " + short(cur[1:])
         _, ev = self.outcome(iface, last)
         ev = (f"derived by leaving out each option/parameter of the standard line while "
               f"the range stays (1 GiB soft-reserved, own node 1, no warning); {tried} runs; "
-              f"changed from the standard line: {', '.join(gone) or 'nothing'} | " + ev)
+              f"left out of the standard line: {', '.join(gone) or 'nothing'} | " + ev)
         compare_row("cmdline-minimal", iface, cell, ev, self.how(iface, cur))
         return f"minimal: {short(cur)} ({tried} runs)"
 
@@ -737,7 +744,7 @@ class Runner:
             d = w["rss"] - wo["rss"]
             compare_row("rss-untouched", iface,
                         f"with the range {w['rss'] / 1024:.1f} MiB, without {wo['rss'] / 1024:.1f} MiB: "
-                        f"{d / 1024:+.1f} MiB (VmRSS, -S, QMP up; median of {n})",
+                        f"{d:+.0f} kB (VmRSS, -S, QMP up; median of {n})",
                         f"VmRSS kB with: {sw['rss']}; without: {swo['rss']}", how)
             dt = (w["ready"] - wo["ready"]) * 1000
 
