@@ -14,7 +14,8 @@
 # "spmem-migrate: N passed, N failed, N skipped".
 #
 # Environment: SPMEM_QEMU (sid's wrapper; default: scripts/spmem-qemu.sh),
-# SPMEM_MIGRATE_PATCHED (default $CACHE/check/build/qemu-system-x86_64),
+# MEMMAP_QEMU (the patched binary, as scripts/compare.sh passes it;
+# default $CACHE/check/build/qemu-system-x86_64),
 # SPMEM_MIGRATE_ASSETS (an assets.env of scripts/guest-assets.sh; default
 # $CACHE/guest/assets.env, made when missing), SPMEM_MIGRATE_MODE
 # (paused, running or all; default all), SPMEM_MIGRATE_TIMEOUT (hard limit
@@ -41,9 +42,9 @@ if [ -n "$sid" ] && ! "$sid" -version >/dev/null 2>&1; then
     sid=
 fi
 
-patched_src=${SPMEM_MIGRATE_PATCHED:-$CACHE/check/build/qemu-system-x86_64}
+patched_src=${MEMMAP_QEMU:-$CACHE/check/build/qemu-system-x86_64}
 patched=$(snapshot_qemu "$OUT" patched "$patched_src")
-[ -n "$patched" ] || say "spmem-migrate: no working patched QEMU at $patched_src (make check builds it)"
+[ -n "$patched" ] || say "spmem-migrate: no working patched QEMU at $patched_src (make check builds it; or set MEMMAP_QEMU=)"
 
 assets=${SPMEM_MIGRATE_ASSETS:-$CACHE/guest/assets.env}
 if [ "$MODE" != paused ]; then
