@@ -13,7 +13,7 @@
 # per measured cell; last line "compare-pciwin: N passed, N failed, N
 # skipped".  Logs and command lines: $CACHE/logs/compare-pciwin/.
 #
-# Environment: COMPARE_QEMU (default: the patched binary `make check`
+# Environment: MEMMAP_QEMU (default: the patched binary `make check`
 # builds, copied with its qemu-bundle/ into $CACHE/compare-pciwin/),
 # SPMEM_QEMU (default: scripts/spmem-qemu.sh's wrapper), GUEST_ASSETS_ENV
 # (default: $CACHE/guest/assets.env, made by scripts/guest-assets.sh
@@ -35,13 +35,13 @@ S=$CACHE/compare-pciwin
 logdir=$LOGS/compare-pciwin
 mkdir -p "$S" "$logdir"
 
-src=${COMPARE_QEMU:-$CACHE/check/build/qemu-system-x86_64}
+src=${MEMMAP_QEMU:-$CACHE/check/build/qemu-system-x86_64}
 say "compare-pciwin: snapshot of the patched QEMU ($src)"
 memmap=$(snapshot_qemu "$S" qemu "$src")
 if [ -n "$memmap" ]; then
     args+=(--qemu-memmap "$memmap")
 else
-    args+=(--skip-memmap "no working patched QEMU at $src (make check builds it; or set COMPARE_QEMU=)")
+    args+=(--skip-memmap "no working patched QEMU at $src (make check builds it; or set MEMMAP_QEMU=)")
 fi
 
 if [ -n "${SPMEM_QEMU:-}" ]; then

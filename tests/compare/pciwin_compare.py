@@ -434,7 +434,7 @@ def main():
             else:
                 res, detail = p.run()
             counts[res] += 1
-            print(f"  {res}  {p.name} ({time.monotonic() - t0:.1f} s): "
+            print(f"{res}: {p.name} ({time.monotonic() - t0:.1f} s): "
                   f"{detail}", flush=True)
     print(f"compare-pciwin: {counts['PASS']} passed, {counts['FAIL']} "
           f"failed, {counts['SKIP']} skipped")
