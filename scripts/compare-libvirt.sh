@@ -176,15 +176,15 @@ fails_with() {
     vsh undefine --nvram "$name" >/dev/null 2>&1
 }
 
-# road IFACE XML EMULATOR: the example as domain memmap-cmp-IFACE: defined,
-# started paused (the command line, taints, libvirt's memory figure and,
+# road IFACE NAME XML EMULATOR: the example as domain NAME: defined,
+# started paused (the command line, taints, virsh dominfo's figures and,
 # for sp-mem, where QEMU put the device are read here, before any
 # monitor command taints the domain further), resumed, and let run to
 # the guest's report, which must show the spm range as a dax device on
 # node 1.  Sets r_start (virsh start's outcome), r_dax (the guest's
 # "@@ dax" line), r_argv, r_taints, r_used, r_warn (QEMU's first warning).
 road() {
-    local iface=$1 xml=$2 emu=$3 name=memmap-cmp-$1 file out t0 log devs size node kib
+    local iface=$1 name=$2 xml=$3 emu=$4 file out t0 log devs size node kib
     # domain-hybrid.xml: node 0's 2 GiB fill q35's RAM below 4 GiB, node 1
     # follows at 4 GiB; sp-mem's address is QEMU's choice (asked below)
     local start=0x100000000
@@ -203,12 +203,17 @@ road() {
     fi
     r_taints=$(taints "$name")
     r_argv=$(cmdline_excerpt "$name")
-    kib=$(vsh dominfo "$name" | sed -n 's/^Used memory: *\([0-9]*\) KiB/\1/p')
-    r_used="$(( ${kib:-0} / 1024 / 1024 )) GiB"
+    # virsh dominfo: Max memory is the definition's <memory>, Used memory
+    # what the running QEMU reports (its balloon: its RAM size)
+    out=$(vsh dominfo "$name")
+    kib=$(sed -n 's/^Max memory: *\([0-9]*\) KiB/\1/p' <<<"$out")
+    r_used="max memory $(( ${kib:-0} / 1024 / 1024 )) GiB"
+    kib=$(sed -n 's/^Used memory: *\([0-9]*\) KiB/\1/p' <<<"$out")
+    r_used+=", used memory $(( ${kib:-0} / 1024 / 1024 )) GiB"
     echo "  QEMU command line libvirt generated for $name (from its domain log):"
     argv "$name" | indent
     r_warn=$(qemu_stderr "$name" | grep -m1 'warning: ' | sed 's/^[0-9T:.-]*Z //')
-    pass "$iface: virsh define + start ($emu): tainted: $r_taints; virsh dominfo used memory: $r_used${r_warn:+; QEMU warns: $r_warn}"
+    pass "$iface: virsh define + start ($emu): tainted: $r_taints; virsh dominfo: $r_used${r_warn:+; QEMU warns: $r_warn}"
     if [ "$iface" = spmem ]; then
         # QEMU chooses the device's address: ask it (QMP; "info numa"
         # would abort this QEMU, see numa_probe)
@@ -251,10 +256,11 @@ print(hex(d[0]["addr"]), d[0]["size"], d[0]["node"]) if d else print("- - -")' "
     printf '%s\n' "$out" | indent
 }
 
-# numa_probe IFACE: HMP "info numa" through virsh on the example started
-# paused again (QEMU 11.1.3 aborts on it with an sp-mem device); sets r_numa
+# numa_probe IFACE NAME: HMP "info numa" through virsh on the domain
+# started paused again (QEMU 11.1.3 aborts on it with an sp-mem device);
+# sets r_numa
 numa_probe() {
-    local iface=$1 name=memmap-cmp-$1 out got
+    local iface=$1 name=$2 out got
     r_numa=""
     if ! out=$(vsh start --paused "$name" 2>&1); then
         fail "$iface: info numa: virsh start: $out"; return
@@ -269,8 +275,13 @@ numa_probe() {
         fi
     else
         out=$(vsh qemu-monitor-command --hmp "$name" 'info numa' 2>&1)
-        sleep 1
-        got=$(grep -a -m1 'ERROR:.*' "$(domlog "$name")")
+        # a crash: libvirt's "shutting down" line ends the domain log
+        for _ in $(seq 20); do
+            tail -1 "$(domlog "$name")" | grep -q 'shutting down' && break
+            [ "$(vsh domstate "$name" 2>&1)" = paused ] && break
+            sleep 0.5
+        done
+        got=$(grep -a -m1 '^ERROR:' "$(domlog "$name")")
         if [ "$(vsh domstate "$name" 2>&1)" = "shut off" ] && [ -n "$got" ]; then
             pass "$iface: virsh qemu-monitor-command --hmp 'info numa' (measured): QEMU aborts: ${got#ERROR:}; domain log: $(grep -m1 'shutting down, reason=crashed' "$(domlog "$name")" | sed 's/^[^:]*:[^:]*:[^:]*: //')"
             r_numa="HMP info numa aborts QEMU ($(grep -o 'numa_stat_memory_devices: code should not be reached' <<<"$got" || echo "${got#ERROR:}"))"
@@ -334,16 +345,16 @@ pass "libvirtd: $(/usr/sbin/libvirtd --version | awk '{print $NF}'), private dae
 
 if [ "$have_memmap" = 1 ]; then
     say "compare-libvirt: memmap: domain-hybrid.xml, $("$QEMU" -version | head -1)"
-    road memmap domain-hybrid.xml "$QEMU"
+    road memmap memmap-cmp-hybrid domain-hybrid.xml "$QEMU"
     memmap_start=$r_start memmap_dax=$r_dax memmap_argv=$r_argv memmap_taints=$r_taints memmap_used=$r_used memmap_warn=$r_warn
-    numa_probe memmap
+    numa_probe memmap memmap-cmp-hybrid
     memmap_numa=$r_numa
     fails_with memmap-cmp-hybrid-m "memmap: hybrid without its '-m 3G'" \
         'qemu-system-x86_64: .*total memory for NUMA nodes' domain-hybrid.xml "$QEMU" \
         "/<qemu:arg value='-m'\/>/d" "/<qemu:arg value='3G'\/>/d"
     memmap_no_m=$err memmap_hidden=$hidden
     compare_row libvirt memmap \
-        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml") (or qemu-memmap-wrapper: node 1 stays a <cell>, domain-wrapper.xml); tainted: $(xml_taints "$memmap_taints"); libvirt counts $memmap_used$(hidden_note "$memmap_hidden")${memmap_numa:+; $memmap_numa}" \
+        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml") (or qemu-memmap-wrapper: node 1 stays a <cell>, domain-wrapper.xml); tainted: $(xml_taints "$memmap_taints"); virsh dominfo: $memmap_used$(hidden_note "$memmap_hidden")${memmap_numa:+; $memmap_numa}" \
         "${memmap_dax:-no @@ dax line}
 libvirt 9.0 generated: $(paste -sd' ' <<<"$memmap_argv")
 domain log: tainted: $memmap_taints (high-privileges: this test's qemu.conf runs QEMU as root)${memmap_warn:+; $memmap_warn}
@@ -361,9 +372,9 @@ if [ "$have_spmem" = 1 ]; then
     else
         fail "spmem: libvirt cannot probe $SPMEM_QEMU: $(head -3 <<<"$caps")"
     fi
-    road spmem domain-spmem.xml "$SPMEM_QEMU"
+    road spmem memmap-cmp-spmem domain-spmem.xml "$SPMEM_QEMU"
     spmem_start=$r_start spmem_dax=$r_dax spmem_argv=$r_argv spmem_taints=$r_taints spmem_used=$r_used spmem_warn=$r_warn
-    numa_probe spmem
+    numa_probe spmem memmap-cmp-spmem
     spmem_numa=$r_numa
     fails_with memmap-cmp-spmem-nomax "spmem: without <maxMemory>" \
         'qemu-system-x86_64: .*maxmem' domain-spmem.xml "$SPMEM_QEMU" "/<maxMemory/d"
@@ -388,7 +399,7 @@ if [ "$have_spmem" = 1 ]; then
     [ -z "$spmem_slots" ] || spmem_notes+="; slots required"
     [ -z "$spmem_cell0" ] || spmem_notes+="; <cell id='1' memory='0'> fails"
     compare_row libvirt spmem \
-        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); libvirt counts $spmem_used$(hidden_note "$spmem_hidden")${spmem_numa:+; $spmem_numa}" \
+        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); virsh dominfo: $spmem_used$(hidden_note "$spmem_hidden")${spmem_numa:+; $spmem_numa}" \
         "${spmem_dax:-no @@ dax line}
 libvirt 9.0 generated: $(paste -sd' ' <<<"$spmem_argv")
 domain log: tainted: $spmem_taints (high-privileges: this test's qemu.conf runs QEMU as root)${spmem_warn:+; $spmem_warn}
