@@ -334,7 +334,9 @@ trap 'exit 130' INT TERM
 ulimit -c 0     # an aborting QEMU (numa_probe) leaves no core file
 stop_sid_leftovers
 say "compare-libvirt: starting a private libvirtd ($LV)"
-start_daemon
+# 9>&-: libvirtd must not inherit the lock (a daemon an interrupted run
+# left would hold it, and the next run could not get to stop it)
+start_daemon 9>&-
 if [ -n "$why" ]; then
     fail "libvirtd: $why"
     finish

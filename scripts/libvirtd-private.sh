@@ -100,7 +100,7 @@ stop_leftovers() {
         pid=$(cat "$f" 2>/dev/null)
         # QEMU's environment is libvirt's, not ours: one of our domains
         case $(readlink "/proc/$pid/exe" 2>/dev/null) in
-        */qemu-system-x86_64)
+        */qemu-system-x86_64 | */ld-linux-x86-64.so.2)
             if grep -qz "^HOME=/var/lib/libvirt/qemu/domain-[0-9]*-memmap-" "/proc/$pid/environ" 2>/dev/null; then
                 say "libvirt: stopping QEMU pid $pid left by our libvirtd"
                 stop_pid "$pid"
@@ -202,7 +202,7 @@ start_daemon() {
             mount -n --bind "$r/etc/passwd" /etc/passwd
             mount -n --bind "$r/etc/group" /etc/group
             mount -n --bind "$r/etc/libvirt" /etc/libvirt
-            exec /usr/sbin/libvirtd' sh "$R" </dev/null >"$LV/libvirtd.out" 2>&1 &
+            exec /usr/sbin/libvirtd' sh "$R" </dev/null >"$LV/libvirtd.out" 2>&1 9>&- &
     daemon_pid=$!
     echo "$daemon_pid" >"$LV/libvirtd.pid"
     local end=$((SECONDS + 20))
