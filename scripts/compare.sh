@@ -123,7 +123,7 @@ for p in "${parts[@]}"; do
     probes) part probes env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-probes.sh" ;;
     pciwin) part pciwin env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-pciwin.sh" ;;
     migrate) part migrate env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/spmem-migrate.sh" ;;
-    libvirt) part libvirt env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-libvirt.sh" ;;
+    libvirt) part libvirt env QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-libvirt.sh" ;;
     *) die "unknown part '$p' (guest probes pciwin migrate libvirt)" ;;
     esac
 done

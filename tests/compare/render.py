@@ -21,7 +21,8 @@ IFACES = [("memmap", "this series: `-numa node,memmap-type=`"),
 
 
 def md(text):
-    return text.replace("|", "\\|").replace("\n", " ")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " "))
 
 
 def code(text):
