@@ -19,19 +19,6 @@ R=$LV/root
 GUESTS=$LV/guests
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 SPM_SIZE=$((1 << 30))      # the spm range of both examples
-t_start=$(date +%s)
-
-npass=0 nfail=0 nskip=0
-pass() { echo "PASS $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
-finish() {
-    say "compare-libvirt: took $(( $(date +%s) - t_start )) s"
-    echo "compare-libvirt: $npass passed, $nfail failed, $nskip skipped"
-    [ "$nfail" = 0 ]
-    exit
-}
-indent() { sed 's/^/    /'; }
 
 # shellcheck source=scripts/libvirtd-private.sh
 . "$(dirname "$0")/libvirtd-private.sh"
@@ -299,17 +286,17 @@ numa_probe() {
 
 if ! mkdir -p "$LV" 2>/dev/null || [ ! -w "$LV" ]; then
     skip "compare-libvirt: cannot write $LV"
-    finish
+    finish compare-libvirt
 fi
 exec 9>"$LV/.lock"
 if ! flock -w 600 9; then
     fail "compare-libvirt: another run holds $LV/.lock"
-    finish
+    finish compare-libvirt
 fi
 why=$(missing)
 if [ -n "$why" ]; then
     skip "compare-libvirt: $why"
-    finish
+    finish compare-libvirt
 fi
 # shellcheck source=/dev/null
 . "$ASSETS"
@@ -326,7 +313,7 @@ if [ ! -x "$SPMEM_QEMU" ]; then
     skip "spmem: no QEMU with sp-mem (scripts/spmem-qemu.sh failed, log $LOGS/compare-libvirt-spmem.log; or set SPMEM_QEMU=)"
     have_spmem=0
 fi
-[ $((have_memmap + have_spmem)) -gt 0 ] || finish
+[ $((have_memmap + have_spmem)) -gt 0 ] || finish compare-libvirt
 
 host_before=$(host_state)
 trap cleanup EXIT
@@ -339,7 +326,7 @@ say "compare-libvirt: starting a private libvirtd ($LV)"
 start_daemon 9>&-
 if [ -n "$why" ]; then
     fail "libvirtd: $why"
-    finish
+    finish compare-libvirt
 fi
 pass "libvirtd: $(/usr/sbin/libvirtd --version | awk '{print $NF}'), private daemon (pid $daemon_pid)"
 
@@ -421,4 +408,4 @@ else
     fail "host changed by the run:"
     diff <(printf '%s\n' "$host_before") <(host_state) | indent
 fi
-finish
+finish compare-libvirt

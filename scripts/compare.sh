@@ -36,9 +36,6 @@ set -uo pipefail
 
 S=$ROOT/scripts
 C=$CACHE/compare
-pass=0 fail=0 skip=0
-ok() { echo "PASS: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 smoke=0 me=compare
 if [ "${1:-}" = --smoke ]; then
@@ -72,12 +69,13 @@ part() {
     say "compare: $name: $* (log: ${log#"$ROOT"/})"
     "$@" >"$log" 2>&1 || rc=$?
     grep -E '^(PASS|FAIL|SKIP)|^ *ROW' "$log" | sed 's/^/  /'
-    if [ "$rc" = 0 ]; then ok "$name: $(tail -1 "$log")"; else bad "$name (exit $rc): $(tail -1 "$log")"; fi
+    if [ "$rc" = 0 ]; then pass "$name: $(tail -1 "$log")"; else fail "$name (exit $rc): $(tail -1 "$log")"; fi
 }
 
 # guest: each pair of COMPARE_PAIRS, GUEST_JOBS boots at a time (a
 # scenario whose checks fail still gives its cells: they say what the
 # guest saw; a boot that leaves no log fails the part)
+# shellcheck disable=SC2317  # called through part()
 guest_pairs() {
     local p q name iface scen pids=() n=0 jobs=${GUEST_JOBS:-2}
     "$S/guest-assets.sh" >&2 || return 1
@@ -132,20 +130,19 @@ if [ $smoke = 1 ]; then
     for iface in memmap spmem; do
         cell=$(awk -F'\t' -v i="$iface" '$1 == "one-spm-ovmf" && $2 == i { print $3 }' "$COMPARE_ROWS")
         if [[ $cell = "dax"*" on node 1 at "*"(harness checks: PASS)" ]]; then
-            ok "one-spm-ovmf, $iface: $cell"
+            pass "one-spm-ovmf, $iface: $cell"
         else
-            bad "one-spm-ovmf, $iface: want a dax device on node 1 and the harness checks passing; got '${cell:-no cell}'"
+            fail "one-spm-ovmf, $iface: want a dax device on node 1 and the harness checks passing; got '${cell:-no cell}'"
         fi
     done
 elif [ $# -eq 0 ]; then
     if python3 "$ROOT/tests/compare/render.py" "$ROOT/tests/compare/questions.tsv" "$COMPARE_ROWS" \
         "$memmap" "$spmem" >"$C/COMPARISON.md" 2>"$C/render.err"; then
         cp "$C/COMPARISON.md" "$ROOT/COMPARISON.md"
-        ok "COMPARISON.md: every question has a measured cell for both interfaces"
+        pass "COMPARISON.md: every question has a measured cell for both interfaces"
     else
         cp "$C/COMPARISON.md" "$ROOT/COMPARISON.md" 2>/dev/null || true
-        bad "COMPARISON.md: $(paste -sd';' "$C/render.err")"
+        fail "COMPARISON.md: $(paste -sd';' "$C/render.err")"
     fi
 fi
-echo "$me: $pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+finish "$me"

@@ -105,3 +105,17 @@ compare_row() {
     printf '%s\t%s\t%s\t%s\t%s\n' "${a[@]}" >>"$f"
     printf '  ROW   %-20s %-6s %s\n' "$1" "$2" "$3"
 }
+
+# The checks of a step, the one way every step reports: pass TEXT,
+# fail TEXT and skip WHY print "PASS TEXT" ("FAIL ...", "SKIP ...") and
+# count; verdict NAME prints the step's last line "NAME: N passed,
+# N failed, N skipped" and returns 1 if a check failed; finish NAME also
+# says how long the step took and exits with that status.
+npass=0 nfail=0 nskip=0 STEP_T0=$(date +%s)
+pass() { echo "PASS $*"; npass=$((npass + 1)); }
+fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
+verdict() { echo "$1: $npass passed, $nfail failed, $nskip skipped"; [ "$nfail" = 0 ]; }
+finish() { say "$1: took $(( $(date +%s) - STEP_T0 )) s"; verdict "$1"; exit; }
+# indent: the input, indented, for details under a result line
+indent() { sed 's/^/    /'; }

@@ -46,20 +46,6 @@ LV=$CACHE/libvirt        # everything of this script's, and the guests' files
 R=$LV/root               # what libvirtd sees as /etc/..., /run, /var
 GUESTS=$LV/guests        # @CACHE@ of the examples: NVRAM, serial logs, backing files
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
-t_start=$(date +%s)
-
-npass=0 nfail=0 nskip=0
-pass() { echo "PASS $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
-finish() {
-    say "libvirt: took $(( $(date +%s) - t_start )) s"
-    echo "libvirt: $npass passed, $nfail failed, $nskip skipped"
-    [ "$nfail" = 0 ]
-    exit
-}
-# indent: the input, indented, for details under a result line
-indent() { sed 's/^/    /'; }
 
 # shellcheck source=scripts/libvirtd-private.sh
 . "$(dirname "$0")/libvirtd-private.sh"
@@ -68,12 +54,12 @@ indent() { sed 's/^/    /'; }
 
 if ! mkdir -p "$LV" 2>/dev/null || [ ! -w "$LV" ]; then
     skip "libvirt: cannot write $LV"
-    finish
+    finish libvirt
 fi
 exec 9>"$LV/.lock"
 if ! flock -w 600 9; then
     fail "libvirt: another scripts/libvirt.sh holds $LV/.lock"
-    finish
+    finish libvirt
 fi
 
 # the wrapper alone, with a stand-in QEMU (needs neither root nor libvirt)
@@ -87,7 +73,7 @@ fi
 why=$(prereq_reason)
 if [ -n "$why" ]; then
     skip "libvirt: $why"
-    finish
+    finish libvirt
 fi
 # shellcheck source=/dev/null
 . "$CACHE/guest/assets.env"
@@ -110,7 +96,7 @@ start_daemon
 if [ -n "$why" ]; then
     fail "libvirtd: $why"
     stop_daemon
-    finish
+    finish libvirt
 fi
 pass "libvirtd: private daemon (pid $daemon_pid) answers on $R/run/libvirt/libvirt-sock"
 
@@ -186,4 +172,4 @@ else
     fail "host changed by the run:"
     diff <(printf '%s\n' "$host_before") <(printf '%s\n' "$host_after") | indent
 fi
-finish
+finish libvirt

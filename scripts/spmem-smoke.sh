@@ -15,39 +15,34 @@ S=$CACHE/spmem
 OUT=$S/smoke
 SIZE=$((1 << 30))
 TIMEOUT=${SPMEM_TIMEOUT:-60}
-pass=0 fail=0 skip=0
-ok() { echo "PASS: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-skp() { echo "SKIP: $*"; skip=$((skip + 1)); }
-finish() { echo "spmem: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; exit; }
 
 mkdir -p "$OUT"
 export ROOT
 if ! QEMU=$("$ROOT/scripts/spmem-qemu.sh" 2>"$OUT/fetch.err"); then
     tail -5 "$OUT/fetch.err"
-    bad "sid QEMU fetched and unpacked (scripts/spmem-qemu.sh failed)"
-    skp "guest boot: no sid QEMU"
-    finish
+    fail "sid QEMU fetched and unpacked (scripts/spmem-qemu.sh failed)"
+    skip "guest boot: no sid QEMU"
+    finish spmem
 fi
 ver=$("$QEMU" -version 2>&1 | head -1)
 if [[ $ver = *"11.1.3"* ]]; then
-    ok "sid QEMU runs from the cache without touching the host: $ver"
+    pass "sid QEMU runs from the cache without touching the host: $ver"
 else
-    bad "sid QEMU version: $ver"
+    fail "sid QEMU version: $ver"
 fi
 props=$("$QEMU" -device sp-mem,help 2>&1)
 if grep -q 'memdev=' <<<"$props" && grep -q 'node=' <<<"$props"; then
-    ok "-device sp-mem exists, properties: $(sed -n 's/^ *\([a-z-]*\)=.*/\1/p' <<<"$props" | paste -sd,)"
+    pass "-device sp-mem exists, properties: $(sed -n 's/^ *\([a-z-]*\)=.*/\1/p' <<<"$props" | paste -sd,)"
 else
-    bad "-device sp-mem,help: $props"
+    fail "-device sp-mem,help: $props"
 fi
 
 [ -f "$CACHE/guest/assets.env" ] || "$ROOT/scripts/guest-assets.sh" >"$OUT/assets.log" 2>&1
 # shellcheck disable=SC1091
 . "$CACHE/guest/assets.env" 2>/dev/null || true
 if [ ! -f "${GUEST_KERNEL_6_1:-}" ] || [ ! -f "${GUEST_OVMF_CODE:-}" ]; then
-    skp "guest boot: no guest assets (scripts/guest-assets.sh failed, see $OUT/assets.log)"
-    finish
+    skip "guest boot: no guest assets (scripts/guest-assets.sh failed, see $OUT/assets.log)"
+    finish spmem
 fi
 
 log=$OUT/guest.log
@@ -88,9 +83,9 @@ json.dump(res, open(out, "w"), indent=1)
 PY
 t1=$(date +%s)
 if [ ! -s "$OUT/qmp.json" ]; then
-    bad "guest boot: QEMU did not start (see $OUT/run.log)"
+    fail "guest boot: QEMU did not start (see $OUT/run.log)"
     tail -5 "$OUT/run.log"
-    finish
+    finish spmem
 fi
 read -r exitcode start dsize kind dnode < <(python3 - "$OUT/qmp.json" <<'PY'
 import json, sys
@@ -102,28 +97,28 @@ print(r["exit"], d.get("addr", "-"), d.get("size", "-"),
 PY
 )
 if [ "$kind" = sp-mem ] && [ "$dsize" = "$SIZE" ] && [ "$dnode" = 1 ]; then
-    ok "query-memory-devices: kind sp-mem, node 1, addr $(printf '0x%x' "$start"), size $(printf '0x%x' "$dsize")"
+    pass "query-memory-devices: kind sp-mem, node 1, addr $(printf '0x%x' "$start"), size $(printf '0x%x' "$dsize")"
 else
-    bad "query-memory-devices: kind=$kind node=$dnode addr=$start size=$dsize ($OUT/qmp.json)"
-    finish
+    fail "query-memory-devices: kind=$kind node=$dnode addr=$start size=$dsize ($OUT/qmp.json)"
+    finish spmem
 fi
 if [ "$exitcode" = 0 ]; then
-    ok "guest powered off by itself in $((t1 - t0)) s (limit ${TIMEOUT} s)"
+    pass "guest powered off by itself in $((t1 - t0)) s (limit ${TIMEOUT} s)"
 else
-    bad "guest did not power off (exit: $exitcode, limit ${TIMEOUT} s; log $log)"
+    fail "guest did not power off (exit: $exitcode, limit ${TIMEOUT} s; log $log)"
 fi
 
 PARSER=$ROOT/tests/guest/parse_report.py
 if python3 "$PARSER" "$log" "done" "spm:1:$start:$SIZE" >"$OUT/parse.out" 2>&1; then
-    ok "guest report: $(sed 's/^ *ok *//' "$OUT/parse.out" | paste -sd';')"
+    pass "guest report: $(sed 's/^ *ok *//' "$OUT/parse.out" | paste -sd';')"
 else
-    bad "guest report: $(grep -v '^ok' "$OUT/parse.out" | paste -sd';')"
+    fail "guest report: $(grep -v '^ok' "$OUT/parse.out" | paste -sd';')"
 fi
 dax=$(grep -a '^@@ dax ' "$log" | tr -d '\r' | head -1)
 if [[ $dax = *target_node=1* ]]; then
-    ok "guest dax line: ${dax#@@ }"
+    pass "guest dax line: ${dax#@@ }"
 else
-    bad "guest dax line on node 1: '${dax:-none}'"
+    fail "guest dax line on node 1: '${dax:-none}'"
 fi
 # the e820 type of the sp-mem range, in QEMU's etc/e820 and the guest's map
 python3 - "$log" "$start" "$SIZE" >"$OUT/e820.out" <<'PY'
@@ -137,20 +132,20 @@ print("fwcfg", " ".join("0x%x:0x%x:0x%x" % e for e in fw) or "none")
 PY
 fw=$(sed -n 's/^fwcfg //p' "$OUT/e820.out")
 case $fw in
-*:0xefffffff) ok "QEMU's etc/e820 entry for the device: $fw (type 0xefffffff, soft reserved)" ;;
-*) bad "QEMU's etc/e820 entry for the device: ${fw:-$(cat "$OUT/e820.out")}" ;;
+*:0xefffffff) pass "QEMU's etc/e820 entry for the device: $fw (type 0xefffffff, soft reserved)" ;;
+*) fail "QEMU's etc/e820 entry for the device: ${fw:-$(cat "$OUT/e820.out")}" ;;
 esac
 hi=$(printf '%x' $((start + SIZE - 1)))
 gl=$(grep -a -i "^@@ e820 .*$hi\]" "$log" | tr -d '\r' | head -1)
 if [[ $gl = *"soft reserved"* ]]; then
-    ok "guest's BIOS-e820 line: ${gl#@@ e820 }"
+    pass "guest's BIOS-e820 line: ${gl#@@ e820 }"
 else
     el=$(grep -a -i "^@@ efi .*${hi}\]" "$log" | tr -d '\r' | head -1)
     if [ -n "$el" ]; then
-        ok "guest's e820 has no BIOS-e820 line for it (OVMF boot); its EFI map: ${el#@@ efi }"
+        pass "guest's e820 has no BIOS-e820 line for it (OVMF boot); its EFI map: ${el#@@ efi }"
     else
-        bad "guest's map has no soft reserved entry ending at 0x$hi"
+        fail "guest's map has no soft reserved entry ending at 0x$hi"
     fi
 fi
 echo "(command: $OUT/cmdline; log: $log; wall time $((t1 - t0)) s)"
-finish
+finish spmem
