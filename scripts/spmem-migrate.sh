@@ -7,7 +7,10 @@
 # (scripts/spmem-qemu.sh), and the series' -numa ...,memmap-type=spm on the
 # patched 10.2.2 that `make check` builds (copied first with snapshot_qemu).
 # Modes: migrate-paused (a -S source, migrate to a file, load it) and
-# migrate-running (a booted test guest, live migration over 127.0.0.1).
+# migrate-running (a booted test guest, live migration over 127.0.0.1;
+# for sp-mem and the series' node also: does the guest's dax device
+# survive the migration and a reboot on the destination?  That guest
+# boots the patched SeaBIOS, which keeps the soft-reserved range).
 # A FAIL means a measurement could not be made, or the control or the
 # series lost the bytes; sp-mem's result is reported as measured.
 # Compare rows: questions migrate-paused and migrate-running.  Last line
@@ -17,7 +20,9 @@
 # MEMMAP_QEMU (the patched binary, as scripts/compare.sh passes it;
 # default $CACHE/check/build/qemu-system-x86_64),
 # SPMEM_MIGRATE_ASSETS (an assets.env of scripts/guest-assets.sh; default
-# $CACHE/guest/assets.env, made when missing), SPMEM_MIGRATE_MODE
+# $CACHE/guest/assets.env, made when missing), GUEST_SEABIOS_PATCHED (a
+# bios-256k.bin with patches/seabios/; default: the one scripts/seabios.sh
+# builds; without it the dax device is not checked), SPMEM_MIGRATE_MODE
 # (paused, running or all; default all), SPMEM_MIGRATE_TIMEOUT (hard limit
 # for the whole run, default 240 s).
 set -euo pipefail
@@ -58,12 +63,20 @@ if [ "$MODE" != paused ]; then
         . "$assets"
         export GUEST_SEABIOS GUEST_KERNEL GUEST_INITRD
     fi
+    if [ -z "${GUEST_SEABIOS_PATCHED:-}" ]; then
+        if dir=$("$ROOT/scripts/seabios.sh" 2>"$OUT/seabios.log"); then
+            GUEST_SEABIOS_PATCHED=$dir/bios-256k.bin
+        else
+            say "spmem-migrate: no patched SeaBIOS (see $OUT/seabios.log): dax not checked"
+        fi
+    fi
+    export GUEST_SEABIOS_PATCHED=${GUEST_SEABIOS_PATCHED:-}
 fi
 
 args=(--workdir "$OUT" --mode "$MODE")
 [ -z "$sid" ] || args+=(--sid "$sid")
 [ -z "$patched" ] || args+=(--patched "$patched")
-say "spmem-migrate: ${sid:+sid $sid; }${patched:+patched ${patched#"$ROOT"/}; }mode $MODE (TCG; log $LOG)"
+say "spmem-migrate: ${sid:+sid $sid; }${patched:+patched ${patched#"$ROOT"/}; }${GUEST_SEABIOS_PATCHED:+SeaBIOS ${GUEST_SEABIOS_PATCHED#"$ROOT"/}; }mode $MODE (TCG; log $LOG)"
 : > "$LOG"
 rc=0
 timeout --kill-after=5 "$LIMIT" python3 "$ROOT/tests/migration/spmem_migrate.py" "${args[@]}" \

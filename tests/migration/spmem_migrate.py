@@ -28,16 +28,31 @@ the same options (no loader) and -incoming file:STREAM loads it; pmemsave
 on the destination; compare.
 
 Mode "running" (question migrate-running): the same bytes, but the
-source boots the project's test guest (SeaBIOS, -kernel/-initrd, the
-counter mode of tests/guest/init), and the migration is live over TCP
-(127.0.0.1) while the guest runs; the destination's guest counter must
-advance.  SeaBIOS drops the soft-reserved entry and the guest does not
-online the DIMM, so the guest never writes the range.
+source boots the project's test guest (-kernel/-initrd of
+tests/guest/init), and the migration is live over TCP (127.0.0.1) while
+the guest runs; the destination's guest counter must advance.  sp-mem
+and memmap boot with the patched SeaBIOS (GUEST_SEABIOS_PATCHED, from
+scripts/seabios.sh), which keeps the soft-reserved e820 entry, so the
+guest's dax_hmem makes a dax device of the range, and with
+memmap_demo=migrate: the guest prints its report (phase "boot": one dax
+device, on node 1, at the range's address and size), then counts, and
+every 5 s prints the report again (phase "after").  The first complete
+"after" report on the destination's console is taken after the
+migration; then QMP system_reset reboots the destination (firmware and
+kernel read its etc/e820 again) and the next "boot" report on its
+console is the one after the reboot.  Both must list the dax device the
+source's guest had (name, target_node, start, size).  pc-dimm (no e820
+entry, so no dax device) is the bytes control: stock SeaBIOS (from the
+guest assets) and the counter mode of tests/guest/init, as are sp-mem
+and memmap when there is no patched SeaBIOS (their cells then say "dax
+not checked").  The guest maps the dax device nowhere and does not
+online the DIMM, so it never writes the range.
 
 Verdicts: a configuration whose binary (or, for "running", the guest
 assets) is missing is a SKIP; a run that cannot measure (QEMU error, timeout, the bytes not
 on the source) FAILs; the pc-dimm control and the series' node FAIL when
-the bytes do not arrive.  For sp-mem the measured fact is reported either
+the bytes do not arrive, and the series' node also when its dax device
+is gone after the migration or after the reboot.  For sp-mem the measured fact is reported either
 way: "bytes lost (the upstream defect reproduces)" or, if they arrive,
 that upstream has fixed it and docs/upstream/sp-mem-migration-bug.md
 must be revisited; both PASS.  One compare row per interface and mode.
@@ -265,6 +280,7 @@ class Measure:
         self.cfg, self.addr, self.where = cfg, addr, where
         self.src, self.dst, self.info, self.stream = src, dst, info, stream
         self.extra = extra
+        self.dax = None           # a Dax, when the guest's dax device was checked
         self.arrived = dst == src
         self.zeros = dst == bytes(len(dst))
         ram = info.get("ram", {})
@@ -323,11 +339,67 @@ def measure_paused(cfg, work, timeout):
     return Measure(cfg, addr, where, src, dst, info, size)
 
 
-def guest_args(env, serial):
-    return ["-cpu", "qemu64", "-smp", "1", "-bios", env["GUEST_SEABIOS"],
+def guest_args(env, serial, dax):
+    """the guest's options: with DAX, the patched SeaBIOS, the migrate
+    mode of tests/guest/init and reboots allowed (system_reset); else
+    stock SeaBIOS, the counter mode and -no-reboot"""
+    if dax:
+        bios, demo, reboot = env["GUEST_SEABIOS_PATCHED"], "migrate", []
+    else:
+        bios, demo, reboot = env["GUEST_SEABIOS"], "counter", ["-no-reboot"]
+    return ["-cpu", "qemu64", "-smp", "1", "-bios", bios,
             "-kernel", env["GUEST_KERNEL"], "-initrd", env["GUEST_INITRD"],
-            "-append", "console=ttyS0 panic=-1 quiet memmap_demo=counter",
-            "-no-reboot", "-chardev", f"file,id=con,path={serial}", "-serial", "chardev:con"]
+            "-append", f"console=ttyS0 panic=-1 quiet memmap_demo={demo}"] + reboot + [
+            "-chardev", f"file,id=con,path={serial}", "-serial", "chardev:con"]
+
+
+def phases(path):
+    """[(phase name, [dax line]) of every complete "@@ BEGIN NAME" ...
+    "@@ END NAME" report on the console log PATH, in order; a dax line is
+    the text after "@@ dax " (a report whose BEGIN is not in the log,
+    e.g. begun on the source before the migration, is not counted)"""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    out, cur = [], None
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        if line.startswith("@@ BEGIN "):
+            cur = (line[9:].strip(), [])
+        elif cur and line == f"@@ END {cur[0]}":
+            out.append(cur)
+            cur = None
+        elif cur and line.startswith("@@ dax "):
+            cur[1].append(line[7:].strip())
+    return out
+
+
+def dax_key(line):
+    """(device, target_node, start, size) of a dax line"""
+    f = line.split()
+    kv = dict(x.split("=", 1) for x in f[1:] if "=" in x)
+    start = kv.get("start", "-")
+    try:
+        start = int(start, 16)
+    except ValueError:
+        pass
+    return (f[0], kv.get("target_node"), start, kv.get("size"))
+
+
+def wait_phase(vm, serial, name, count, timeout, who):
+    """the dax lines of the COUNT-th complete report NAME on SERIAL"""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = [d for n, d in phases(serial) if n == name]
+        if len(got) >= count:
+            return got[count - 1]
+        if vm.proc.poll() is not None:
+            vm.stop()
+            raise Fail(f"{who} exited {vm.returncode}: {vm.stderr.strip()}")
+        time.sleep(0.2)
+    raise Fail(f"{who}: no complete '{name}' report within {timeout:.0f} s")
 
 
 def counters(path):
@@ -362,11 +434,21 @@ def measure_running(cfg, work, timeout, boot_timeout, env):
     for p in (s_serial, d_serial):
         if os.path.exists(p):
             os.unlink(p)
-    say(f"migrate-running {cfg.name}: booting the source guest (TCG, up to {boot_timeout:.0f} s)")
-    src_vm = start(cfg, guest_args(env, s_serial) + [
+    dax = cfg.e820 is not None and bool(env.get("GUEST_SEABIOS_PATCHED"))
+    say(f"migrate-running {cfg.name}: booting the source guest (TCG, "
+        f"{'patched SeaBIOS, dax checked' if dax else 'stock SeaBIOS'}, "
+        f"up to {boot_timeout:.0f} s)")
+    src_vm = start(cfg, guest_args(env, s_serial, dax) + [
         "-device", f"loader,file={pattern},addr=0x{addr:x},force-raw=on"])
     dst_vm = None
+    daxes = None
     try:
+        if dax:
+            before = wait_phase(src_vm, s_serial, "boot", 1, boot_timeout, "source guest")
+            want = (dax_key(before[0]) if len(before) == 1 else None)
+            if want is None or want[1:] != ("1", addr, str(GiB)):
+                raise Fail("before the migration the guest does not have one dax device "
+                           f"on node 1 at 0x{addr:x}, size {GiB}: {before}")
         wait_counter(src_vm, s_serial, 0, boot_timeout, "source guest")
         src = read_mem(src_vm, addr, os.path.join(work, f"{cfg.name}.src.mem"))
         with open(pattern, "rb") as f:
@@ -374,7 +456,7 @@ def measure_running(cfg, work, timeout, boot_timeout, env):
                 raise Fail(f"the loader's bytes are not at 0x{addr:x} on the running source "
                            f"(reads {src[:16].hex()})")
         port = free_port()
-        dst_vm = start(cfg, guest_args(env, d_serial) +
+        dst_vm = start(cfg, guest_args(env, d_serial, dax) +
                        ["-incoming", f"tcp:127.0.0.1:{port}"])
         say(f"migrate-running {cfg.name}: live migration over tcp:127.0.0.1:{port}")
         if src_vm.qmp("query-status")["status"] != "running":
@@ -387,13 +469,60 @@ def measure_running(cfg, work, timeout, boot_timeout, env):
         if st != "running":
             raise Fail(f"destination status {st}")
         dst = read_mem(dst_vm, addr, os.path.join(work, f"{cfg.name}.dst.mem"))
+        if dax:
+            say(f"migrate-running {cfg.name}: the destination's next report, then "
+                "system_reset and its boot report")
+            after = wait_phase(dst_vm, d_serial, "after", 1, 20, "destination guest")
+            t_reset = time.monotonic()
+            dst_vm.qmp("system_reset")
+            rebooted = wait_phase(dst_vm, d_serial, "boot", 1, boot_timeout,
+                                  "destination guest after system_reset")
+            daxes = Dax(before, after, rebooted, time.monotonic() - t_reset)
+            with open(d_serial, errors="replace") as f:
+                panics = [x.strip() for x in f if "Kernel panic" in x]
+            if panics:
+                raise Fail(f"the destination's guest panicked: {panics[0]}")
     finally:
         src_vm.stop()
         if dst_vm:
             dst_vm.stop()
-    return Measure(cfg, addr, where, src, dst, info, 0,
-                   f"guest counter {last} on the source, {seen} on the destination; "
-                   f"downtime {info.get('downtime')} ms")
+    m = Measure(cfg, addr, where, src, dst, info, 0,
+                f"guest counter {last} on the source, {seen} on the destination; "
+                f"downtime {info.get('downtime')} ms")
+    m.dax = daxes
+    return m
+
+
+class Dax:
+    """the dax lines of the source's boot report (BEFORE), of the
+    destination's first report after the migration (AFTER) and of its
+    boot report after system_reset (REBOOTED)"""
+
+    def __init__(self, before, after, rebooted, reboot_secs):
+        self.before, self.after, self.rebooted = before, after, rebooted
+        self.reboot_secs = reboot_secs
+        want = [dax_key(x) for x in before]
+        self.after_ok = [dax_key(x) for x in after] == want
+        self.reboot_ok = [dax_key(x) for x in rebooted] == want
+        self.ok = self.after_ok and self.reboot_ok
+
+    @staticmethod
+    def _seen(ok, lines):
+        if ok:
+            return "yes"
+        return "no (" + ("; ".join(lines) if lines else "no dax device") + ")"
+
+    def text(self):
+        name, node = dax_key(self.before[0])[:2]
+        return (f"{name} on node {node} after migration: "
+                f"{self._seen(self.after_ok, self.after)}; after reboot on the "
+                f"destination: {self._seen(self.reboot_ok, self.rebooted)}")
+
+    def evidence(self):
+        def show(lines):
+            return "; ".join(f"@@ dax {x}" for x in lines) if lines else "no @@ dax line"
+        return (f"destination after migration: {show(self.after)}; destination after "
+                f"system_reset: {show(self.rebooted)} (source before: {show(self.before)})")
 
 
 # -- verdicts --------------------------------------------------------------------
@@ -404,11 +533,15 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--mode", choices=("paused", "running", "all"), default="all")
     ap.add_argument("--migrate-timeout", type=float, default=60)
-    ap.add_argument("--boot-timeout", type=float, default=40)
+    ap.add_argument("--boot-timeout", type=float, default=50)
     o = ap.parse_args()
     os.makedirs(o.workdir, exist_ok=True)
     env = {k: os.environ.get(k, "") for k in ("GUEST_SEABIOS", "GUEST_KERNEL", "GUEST_INITRD")}
     have_guest = all(env.values()) and all(os.path.isfile(v) for v in env.values())
+    sbp = os.environ.get("GUEST_SEABIOS_PATCHED", "")
+    env["GUEST_SEABIOS_PATCHED"] = sbp if os.path.isfile(sbp) else ""
+    if have_guest and not env["GUEST_SEABIOS_PATCHED"]:
+        say("no patched SeaBIOS (GUEST_SEABIOS_PATCHED): migrate-running does not check dax")
     cfgs = configs(o.sid, o.patched)
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     t_all = time.monotonic()
@@ -443,6 +576,9 @@ def main():
             secs = time.monotonic() - t
             print(f"  where {c.name}: {m.where}", flush=True)
             print(f"  data {m.evidence()}", flush=True)
+            if m.dax:
+                print(f"  dax  {c.name}: {m.dax.evidence()}; reboot to report "
+                      f"{m.dax.reboot_secs:.1f} s", flush=True)
             got[c.name] = m
             if c.name == "sp-mem":
                 if m.arrived:
@@ -451,23 +587,33 @@ def main():
                            "docs/upstream/sp-mem-migration-bug.md")
                 else:
                     result("PASS", f"measured: {q} sp-mem: {m.bytes_text()} ({m.figures()}; "
-                           f"{secs:.1f} s) (the upstream defect reproduces)")
-            elif m.arrived:
-                result("PASS", f"{q} {c.name}: bytes arrive ({m.figures()}; {secs:.1f} s)")
+                           f"{secs:.1f} s) (the upstream defect reproduces)"
+                           + (f"; {m.dax.text()}" if m.dax else ""))
+            elif m.arrived and (m.dax is None or m.dax.ok):
+                result("PASS", f"{q} {c.name}: bytes arrive ({m.figures()}; {secs:.1f} s)"
+                       + (f"; {m.dax.text()}" if m.dax else ""))
             else:
-                result("FAIL", f"{q} {c.name}: {m.bytes_text()} ({m.figures()})")
+                result("FAIL", f"{q} {c.name}: {m.bytes_text()} ({m.figures()})"
+                       + (f"; {m.dax.text()}" if m.dax else ""))
         sp, dimm, mm = got.get("sp-mem"), got.get("pc-dimm"), got.get("memmap")
         runs = "; guest runs on" if mode == "running" else ""
-        nodax = "; dax not checked" if mode == "running" else ""
+
+        def dax_cell(m):
+            if mode != "running":
+                return ""
+            return f"; {m.dax.text()}" if m.dax else "; dax not checked"
+
+        def dax_ev(m):
+            return f"{m.dax.evidence()} || bytes: " if m.dax else ""
         if sp:
-            cell = f"{sp.bytes_text()}; {sp.figures()}{runs}"
+            cell = f"{sp.bytes_text()}; {sp.figures()}{runs}{dax_cell(sp)}"
             if dimm:
                 cell += f" (pc-dimm control: {dimm.bytes_text()}; {dimm.figures()})"
-            ev = sp.evidence() + (f" || control {dimm.evidence()}" if dimm else "")
-            compare_row(q, "spmem", cell + nodax, ev, HOW)
+            ev = dax_ev(sp) + sp.evidence() + (f" || control {dimm.evidence()}" if dimm else "")
+            compare_row(q, "spmem", cell, ev, HOW)
         if mm:
-            compare_row(q, "memmap", f"{mm.bytes_text()}; {mm.figures()}{runs}{nodax}",
-                        mm.evidence(), HOW)
+            compare_row(q, "memmap", f"{mm.bytes_text()}; {mm.figures()}{runs}{dax_cell(mm)}",
+                        dax_ev(mm) + mm.evidence(), HOW)
     print(f"spmem-migrate: total {time.monotonic() - t_all:.1f} s", flush=True)
     print(f"spmem-migrate: {counts['PASS']} passed, {counts['FAIL']} failed, "
           f"{counts['SKIP']} skipped", flush=True)
