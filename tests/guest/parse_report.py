@@ -405,6 +405,19 @@ class Checker:
                    "node %d MemTotal %d kB -> %d kB: grew by %d bytes, want about %d"
                    % (node, before_kb, after_kb, grew, size))
 
+    def node_dax(self, node, spm):
+        """The dax devices on NODE: SPM bytes of them, or none at all."""
+        dax = [d for d in self.boot.dax if d["target_node"] == node]
+        if spm:
+            self.check(sum(d["size"] for d in dax) == spm,
+                       "node %d also has %s of dax devices: %s" % (
+                           node, fmt_size(spm), ", ".join(d["name"] for d in dax)),
+                       "node %d: want %d bytes of dax devices, guest has %s"
+                       % (node, spm, dax or "none"))
+        else:
+            self.check(not dax, "no dax device on node %d" % node,
+                       "unexpected dax device on node %d: %s" % (node, dax))
+
     def c_reserved(self, node, start, size):
         if not self.need_boot():
             return
@@ -426,16 +439,7 @@ class Checker:
         self.check(not self.ram_overlap(b, start, end) and any(x[2] == "Reserved" for x in io),
                    "/proc/iomem: %s" % ", ".join("%s %s" % (fmt_range(s, e), n) for s, e, n in io),
                    "/proc/iomem for node %d: %s" % (node, io))
-        dax = [d for d in b.dax if d["target_node"] == node]
-        if spm:
-            self.check(sum(d["size"] for d in dax) == spm,
-                       "node %d also has %s of dax devices: %s" % (
-                           node, fmt_size(spm), ", ".join(d["name"] for d in dax)),
-                       "node %d: want %d bytes of dax devices, guest has %s"
-                       % (node, spm, dax or "none"))
-        else:
-            self.check(not dax, "no dax device on node %d" % node,
-                       "unexpected dax device on node %d: %s" % (node, dax))
+        self.node_dax(node, 0)
 
     def c_normal(self, node, start, size, spm=0):
         # spm: bytes of soft reserved memory the node also has, as dax
@@ -458,16 +462,7 @@ class Checker:
         self.check(MIN_FRACTION * size <= kb * 1024 <= size,
                    "node %d MemTotal %d kB (node size %s)" % (node, kb, fmt_size(size)),
                    "node %d MemTotal %d kB, want about %d kB" % (node, kb, size // 1024))
-        dax = [d for d in b.dax if d["target_node"] == node]
-        if spm:
-            self.check(sum(d["size"] for d in dax) == spm,
-                       "node %d also has %s of dax devices: %s" % (
-                           node, fmt_size(spm), ", ".join(d["name"] for d in dax)),
-                       "node %d: want %d bytes of dax devices, guest has %s"
-                       % (node, spm, dax or "none"))
-        else:
-            self.check(not dax, "no dax device on node %d" % node,
-                       "unexpected dax device on node %d: %s" % (node, dax))
+        self.node_dax(node, spm)
 
     def c_absent(self, node, start, size):
         if not self.need_boot():
