@@ -132,20 +132,10 @@ PY
 # does not always show it) must match PATTERN; sets $err, and $hidden
 # to what virsh said instead when that is not QEMU's error
 fails_with() {
-    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 file out
+    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 out
     shift 5
     err="" hidden=""
-    if ! file=$(render "$xml" "$name" "$emu" "$@"); then
-        fail "$what: $file"; return 1
-    fi
-    if ! out=$(redefine "$name" "$file"); then
-        fail "$what: virsh define: $out"; return 1
-    fi
-    if out=$(vsh start --paused "$name" 2>&1); then
-        vsh destroy "$name" >/dev/null 2>&1
-        fail "$what: virsh start succeeded"
-        return 1
-    fi
+    start_fails "$name" "$what" "$xml" "$emu" "$@" || return 1
     # virsh's own reason, after its "error: Failed to start domain"
     out=$(grep -m1 '^error: [^F]' <<<"$out" | sed 's/^error: //')
     err=$(qemu_stderr "$name" | grep -E -m1 "$pat" | sed 's/^[0-9T:.-]*Z //')

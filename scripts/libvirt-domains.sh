@@ -139,13 +139,12 @@ booted() {
     printf '%s\n' "$out" | indent
 }
 
-# refused NAME WHAT PATTERN XML EMULATOR [SED...]: "virsh start" must fail
-# and its output have a line matching PATTERN (grep -E); sets $line (that
-# line) and $hint (the next one)
-refused() {
-    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 file out
-    shift 5
-    line="" hint=""
+# start_fails NAME WHAT XML EMULATOR [SED...]: the example changed by SED,
+# defined as NAME, must fail "virsh start"; sets $out (virsh's output),
+# else records a failed check and returns 1
+start_fails() {
+    local name=$1 what=$2 xml=$3 emu=$4 file
+    shift 4
     if ! file=$(render "$xml" "$name" "$emu" "$@"); then
         fail "$what: $file"; return 1
     fi
@@ -157,6 +156,16 @@ refused() {
         fail "$what: virsh start succeeded"
         return 1
     fi
+}
+
+# refused NAME WHAT PATTERN XML EMULATOR [SED...]: "virsh start" must fail
+# and its output have a line matching PATTERN (grep -E); sets $line (that
+# line) and $hint (the next one)
+refused() {
+    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 out
+    shift 5
+    line="" hint=""
+    start_fails "$name" "$what" "$xml" "$emu" "$@" || return 1
     # only what the wrapper or QEMU said, not virsh's prefix
     line=$(grep -E -m1 "$pat" <<<"$out" | grep -oE '(qemu-system-x86_64|qemu-memmap-wrapper): .*')
     if [ -z "$line" ]; then
