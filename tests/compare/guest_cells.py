@@ -9,7 +9,8 @@ showed of the typed memory: every dax device with its node and range,
 or, without a dax device, what the guest's e820 says of soft reserved
 memory; for a firmware-only boot (no OS), SeaBIOS's e820 map: how many
 soft reserved entries it kept, how much they cover, what it merged or
-dropped.  For QUESTION node-view: the guest's nodes and their MemTotal.
+dropped.  For QUESTION node-view: the SRAT memory affinity lines the
+kernel printed on its console, the guest's nodes and their MemTotal.
 VERDICT is guest-run.sh's result for the scenario (its own checks).
 """
 import os
@@ -78,8 +79,12 @@ def main():
         def view(phase):
             return ", ".join("node %d %d kB" % kv for kv in sorted(phase.nodes.items()))
         # /sys/devices/system/node lists a node only once it has memory
-        cell = "nodes with memory at boot: " + view(boot)
-        ev = ["at boot: " + view(boot)]
+        srat = ["node %d %s" % (n, pr.fmt_range(s, e)) for n, s, e in rep.srat if n]
+        cell = "SRAT: %s; nodes with memory at boot: %s" % (
+            ", ".join(srat) or "no entry beyond node 0", view(boot))
+        ev = ["ACPI: SRAT: " + "; ".join("Node %d [mem 0x%x-0x%x]" % (n, s, e - 1)
+                                         for n, s, e in rep.srat),
+              "at boot: " + view(boot)]
         online = rep.phases.get("online")
         if online is not None:
             cell += "; after onlining the dax device through kmem: " + view(online)

@@ -108,11 +108,14 @@ class Report:
         self.bios_full = []      # etc/e820 ranges SeaBIOS had no room
                                  # for: (start, end_excl, type, action)
         self.bios_nomem = []     # SeaBIOS "Unable to allocate" warnings
+        self.srat = []           # the kernel's SRAT memory affinity lines
+                                 # (console): (node, start, end_excl)
 
 
 RANGE_RE = re.compile(r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.*)$")
 EFI_RE = re.compile(r"mem(\d+): \[([^\]]*)\] range=\[(0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
 IOMEM_RE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) : (.*)$")
+SRAT_RE = re.compile(r"ACPI: SRAT: Node (\d+) PXM \d+ \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
 BIOS_RE = re.compile(r"^\s*\d+: ([0-9a-f]{16}) - ([0-9a-f]{16}) = (\d+)")
 # patches/seabios/: a range of etc/e820 the map had no room for
 BIOS_FULL_RE = re.compile(r"qemu/e820: addr 0x([0-9a-f]+) len 0x([0-9a-f]+) "
@@ -138,6 +141,9 @@ def parse(path):
         if m:
             start = int(m.group(1), 16)
             rep.bios_full.append((start, start + int(m.group(2), 16), m.group(3), m.group(4)))
+        m = SRAT_RE.search(line)
+        if m:
+            rep.srat.append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16) + 1))
         if "WARNING - Unable to allocate resource" in line:
             rep.bios_nomem.append(line.strip())
         if line.startswith("SeaBIOS (version"):
