@@ -159,6 +159,12 @@ btt() {
 }
 for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done
 
+# Negative controls: one mutation per kind of rule must make the series'
+# own qtest fail in a subtest that guards the rule, after a baseline run
+# that passes (scripts/mutate.sh --smoke; all mutations: make mutate)
+cached_step mutate-smoke "$(series_hash) $(cat "$S/mutate.sh" "$S/lib.sh" "$ROOT/tests/mutate/mutations.py" | sha256sum)" \
+    "$S/mutate.sh" --smoke
+
 # QEMU's documentation with the series (Sphinx, warnings are errors)
 docs_key=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" docs "$(cat "$S/docs.sh")")
 if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then

@@ -1,33 +1,60 @@
 #!/bin/bash
 # Show that numa-memmap-test fails when any one rule of the series is
-# broken: apply the series in a scratch tree, then for each mutation
-# (one small edit of the QEMU code) rebuild and run the test, which
-# must FAIL.  Not part of `make check` (about a minute per mutation);
-# run it with `make mutate`.
+# broken: apply the series in a scratch tree, run the test unmutated (it
+# must pass: a broken environment would otherwise "kill" every
+# mutation), then for each mutation (one small edit of the QEMU code,
+# tests/mutate/mutations.py) rebuild and run the test, which must FAIL.
+#
+#   scripts/mutate.sh           every mutation (`make mutate`, the
+#                               pipeline's mutate job; about a minute each)
+#   scripts/mutate.sh --smoke   make check's share: one mutation per kind
+#                               of rule (SMOKE in mutations.py), and the
+#                               assertion that fails must be the check
+#                               that guards that rule
+# Last line "mutate: N passed, N failed, N skipped" ("mutate-smoke: ...").
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+name=mutate
+[ "${1:-}" = --smoke ] && name=mutate-smoke
 src=$CACHE/mutate/src; build=$CACHE/mutate/build
+m=$ROOT/tests/mutate/mutations.py
 "$ROOT/scripts/apply.sh" "$src" --force >/dev/null
 "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 tests/qtest/numa-memmap-test
 
-# The mutations: tests/mutate/mutations.py
-m=$ROOT/tests/mutate/mutations.py
-killed=0; survived=0
-for i in $(seq 0 $(($(python3 "$m" count) - 1))); do
+# run_test LOG: numa-memmap-test against the build; its status
+run_test() {
+    (cd "$build" && QTEST_QEMU_BINARY=./qemu-system-x86_64 ./tests/qtest/numa-memmap-test >"$1" 2>&1) 2>/dev/null
+}
+
+if run_test "$LOGS/$name-baseline.log"; then
+    pass "baseline: numa-memmap-test passes on the unmutated series ($(grep -c '^ok ' "$LOGS/$name-baseline.log") subtests)"
+else
+    fail "baseline: numa-memmap-test fails without any mutation (log: $LOGS/$name-baseline.log); no mutation can be judged"
+    finish "$name"
+fi
+
+if [ "$name" = mutate-smoke ]; then
+    list=$(python3 "$m" smoke)
+else
+    list=$(seq 0 $(($(python3 "$m" count) - 1)))
+fi
+while IFS=$'\t' read -r i want; do
     rule=$(python3 "$m" apply "$i" "$src")
+    log=$LOGS/$name-$i.log
     if ! "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 >/dev/null 2>&1; then
-        echo "  FAIL  $rule: the mutated tree does not build (log: $LOGS/build-mutate-build.log)"
-        survived=$((survived + 1))
-    elif (cd "$build" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
-            ./tests/qtest/numa-memmap-test >"$LOGS/mutate-$i.log" 2>&1); then
-        echo "  FAIL  $rule: numa-memmap-test passed with the rule broken"
-        survived=$((survived + 1))
+        fail "$rule: the mutated tree does not build (log: $LOGS/build-mutate-build.log)"
+    elif run_test "$log"; then
+        fail "$rule: numa-memmap-test passed with the rule broken"
     else
-        echo "  PASS  $rule: numa-memmap-test fails: $(grep -m1 '^not ok\|^Bail' "$LOGS/mutate-$i.log" | cut -c1-100)"
-        killed=$((killed + 1))
+        first=$(grep -m1 '^not ok\|^Bail' "$log" | cut -c1-160)
+        if [ -n "$want" ] && ! [[ $first =~ $want ]]; then
+            fail "$rule: numa-memmap-test fails, but not in the check that guards the rule (want /$want/): $first (log: $log)"
+        else
+            pass "$rule: numa-memmap-test fails: $first"
+        fi
     fi
     git -C "$src" checkout -q -- .
-done
+done <<<"$list"
 "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 >/dev/null 2>&1
-echo "mutate: $killed passed, $survived failed, 0 skipped"
-[ "$survived" -eq 0 ]
+finish "$name"

@@ -3,6 +3,7 @@ with small edits of the QEMU tree; numa-memmap-test must then fail.
 
     python3 mutations.py count
     python3 mutations.py apply N SRC     # prints the rule, edits SRC
+    python3 mutations.py smoke           # "N<TAB>subtest regex" of SMOKE
 """
 import sys
 
@@ -118,10 +119,29 @@ MUTATIONS = [
        '"node %d type: %s\\n"')]),
 ]
 
+# make check's share (scripts/mutate.sh --smoke): one mutation per kind of
+# rule, each with the numa-memmap-test check that guards that rule (a
+# regular expression on the failed assertion: glib's qtests stop at the
+# first one, "Bail out! ERROR:FILE:LINE:FUNCTION: assertion ...")
+SMOKE = [
+    ("spm is published as soft reserved",
+     r":check_e820: assertion failed \(table\[i\]\.type == e->type\)"),
+    ("typed nodes are never merged with a neighbour",
+     r":check_e820: assertion failed \(table\[i\]\.(length|base) == e->(length|base)\)"),
+    ("etc/reserved-memory-end covers the normal memory after typed nodes",
+     r":check_reserved_memory_end: "),
+    ("typed memory below or across 4 GiB is refused", r":test_error_case: "),
+]
+
 
 def main():
     if sys.argv[1] == "count":
         print(len(MUTATIONS))
+        return
+    if sys.argv[1] == "smoke":
+        names = [r for r, _ in MUTATIONS]
+        for rule, pattern in SMOKE:
+            print("%d\t%s" % (names.index(rule), pattern))
         return
     rule, edits = MUTATIONS[int(sys.argv[2])]
     for path, old, new in edits:
