@@ -24,6 +24,15 @@ FW_CFG_FILE_DIR = 0x19
 E820_RAM, E820_RESERVED, E820_SOFT_RESERVED = 1, 2, 0xEFFFFFFF
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (for -incoming)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 class QemuError(Exception):
     """QEMU did not start, or a QMP command failed."""
 

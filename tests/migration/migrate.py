@@ -27,7 +27,6 @@ it is expected to.  Last line: "migrate: N passed, N failed, N skipped".
 import argparse
 import os
 import re
-import socket
 import sys
 import time
 
@@ -41,14 +40,6 @@ MACHINE = "pc-q35-10.2"          # a versioned machine type both builds know
 
 class Fail(Exception):
     pass
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def counters(path):
@@ -167,7 +158,7 @@ def boot(run, vm, timeout):
 
 def positive(run, src, dst, timeout):
     """migrate src -> dst (not started yet), check the guest runs on dst"""
-    port = free_port()
+    port = qemulib.free_port()
     dst.vm.args += ["-incoming", f"tcp:127.0.0.1:{port}"]
     dst.start(run)
     numa_src = src.info_numa()
@@ -277,7 +268,7 @@ def main():
         def neg_size(run):
             src = state["s"]
             dst = mk("neg-size", o.patched, [(512, None), (128, "spm")])
-            port = free_port()
+            port = qemulib.free_port()
             dst.vm.args += ["-incoming", f"tcp:127.0.0.1:{port}"]
             dst.start(run)
             status, err, secs = migrate(run, src, f"tcp:127.0.0.1:{port}", o.migrate_timeout)

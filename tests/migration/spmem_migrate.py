@@ -62,7 +62,6 @@ Last line: "spmem-migrate: N passed, N failed, N skipped".
 import argparse
 import os
 import re
-import socket
 import sys
 import time
 
@@ -83,14 +82,6 @@ class Fail(Exception):
 
 def say(msg):
     print(f"==> {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # -- the three configurations ----------------------------------------------
@@ -455,7 +446,7 @@ def measure_running(cfg, work, timeout, boot_timeout, env):
             if src != f.read():
                 raise Fail(f"the loader's bytes are not at 0x{addr:x} on the running source "
                            f"(reads {src[:16].hex()})")
-        port = free_port()
+        port = qemulib.free_port()
         dst_vm = start(cfg, guest_args(env, d_serial, dax) +
                        ["-incoming", f"tcp:127.0.0.1:{port}"])
         say(f"migrate-running {cfg.name}: live migration over tcp:127.0.0.1:{port}")
