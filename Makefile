@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check docs demo guest seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -12,6 +12,7 @@ help:
 	@echo "make build     build qemu-system-x86_64 from $(TREE) in tree/build"
 	@echo "make docs      build QEMU's documentation with the series applied"
 	@echo "make guest     every guest scenario against tree/build (see scripts/guest-run.sh --list)"
+	@echo "make nested    an spm node on a real /dev/dax0.0 and on hugepages, in nested guests"
 	@echo "make seabios   build SeaBIOS with patches/seabios/ (bios-256k.bin, bios.bin)"
 	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
 	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root)"
@@ -23,6 +24,7 @@ help:
 	@echo "make spmem     upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the project's guest"
 	@echo "make compare   this series side by side with -device sp-mem -> COMPARISON.md"
 	@echo "make ci-local  run .gitlab-ci.yml here with gitlab-ci-local (JOB=name for one job; docs/CI.md)"
+	@echo "make timings   docs/timings.md from the recorded runs (LABEL=cold|warm: record the newest run first)"
 	@echo "make clean     remove build trees (keeps downloads and ccache)"
 
 deps:
@@ -44,6 +46,9 @@ build: deps
 check:
 	scripts/check.sh
 
+timings:
+	scripts/timings.sh $(if $(LABEL),--record $(LABEL))
+
 docs: fetch
 	scripts/docs.sh
 
@@ -52,6 +57,9 @@ demo: deps
 
 guest:
 	scripts/guest-run.sh --all
+
+nested:
+	scripts/nested.sh
 
 seabios:
 	scripts/seabios.sh

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Make DIR a git tree of the pristine base plus the series (git am).
+# Called by: make tree, make seabios-tree, check-series.sh, mutate.sh, seabios.sh, the pipeline.
+#
 # Make DIR a git tree of the pristine base with the series applied as
 # commits: `git am` of patches/$SERIES/series in order, no fuzz and no
 # 3-way fallback.  A patch that does not apply stops and is named.

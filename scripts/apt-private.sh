@@ -1,4 +1,7 @@
 #!/bin/bash
+# apt-get with the project's private configuration in .cache/apt/.
+# Called by: deps.sh, fetch-base.sh, guest-assets.sh, spmem-qemu.sh, libvirt.sh.
+#
 # Run apt-get against a private configuration that lives in the cache
 # folder: its own sources list, state and cache directories.  The
 # system's apt setup (/etc/apt, /var/lib/apt, /var/cache/apt) is never

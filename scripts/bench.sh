@@ -1,4 +1,7 @@
 #!/bin/bash
+# Benchmarks of memmap-type (start-up, e820 size, host RSS) -> BENCHMARKS.md.
+# Called by: make bench; make check (--smoke, step bench-smoke).
+#
 # `make bench`: what -numa node,memmap-type= costs and what it saves.
 #  1. QEMU start-up (launch -> QMP ready -> quit), patched vs unpatched,
 #     1/16/64/128 NUMA nodes, interleaved A/B, medians and ratio;
@@ -61,10 +64,8 @@ else
 fi
 mkdir -p "$OUTDIR"
 rm -f "$OUTDIR"/{startup,e820,guest}.json "$OUTDIR/startup.dat"
-pass=0 fail=0 skip=0
-ok()  { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-skp() { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
+step=bench
+[ "$mode" != smoke ] || step=bench-smoke
 steps=()
 
 # binmeta PATH SRC: JSON object describing a binary
@@ -95,16 +96,15 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 patched=$(snapshot_qemu "$SCRATCH" patched "$PATCHED_SRC")
 base=$(snapshot_qemu "$SCRATCH" base "$BASE_SRC")
 if [ -z "$patched" ]; then
-    bad "no working patched QEMU at $PATCHED_SRC (make check builds it; or set BENCH_PATCHED=)"
-    echo "$( [ $mode = smoke ] && echo bench-smoke || echo bench ): $pass passed, $fail failed, $skip skipped"
-    exit 1
+    fail "no working patched QEMU at $PATCHED_SRC (make check builds it; or set BENCH_PATCHED=)"
+    verdict "$step"; exit 1
 fi
-ok "patched QEMU copied to ${patched#"$ROOT"/}"
+pass "patched QEMU copied to ${patched#"$ROOT"/}"
 if [ -n "$base" ]; then
-    ok "unpatched QEMU copied to ${base#"$ROOT"/}"
+    pass "unpatched QEMU copied to ${base#"$ROOT"/}"
     base_args=(--base "$base")
 else
-    skp "unpatched QEMU (none at $BASE_SRC): patched-only figures, no ratios"
+    skip "unpatched QEMU (none at $BASE_SRC): patched-only figures, no ratios"
     base_args=()
 fi
 
@@ -112,7 +112,7 @@ fi
 step startup "$T_STARTUP" \
     "${PY[@]}" startup --patched "$patched" "${base_args[@]}" \
     --iterations "$ITER" --nodes "$NODES" --timeout 30 --out "$OUTDIR/startup.json"
-if [ $step_ok = 1 ]; then ok "start-up timing ($ITER iteration(s), nodes $NODES)"; else bad "start-up timing"; fi
+if [ $step_ok = 1 ]; then pass "start-up timing ($ITER iteration(s), nodes $NODES)"; else fail "start-up timing"; fi
 
 # 2. e820
 seabios_args=()
@@ -126,7 +126,7 @@ else
 fi
 step e820 300 "${PY[@]}" e820 --patched "$patched" "${base_args[@]}" --nodes "$NODES" \
     --timeout 30 "${seabios_args[@]}" --out "$OUTDIR/e820.json"
-if [ $step_ok = 1 ]; then ok "e820 sizes"; else bad "e820 sizes"; fi
+if [ $step_ok = 1 ]; then pass "e820 sizes"; else fail "e820 sizes"; fi
 
 # 3. guest RSS
 if [ $assets = 1 ]; then
@@ -136,17 +136,17 @@ if [ $assets = 1 ]; then
         --node1-mib "$NODE1_MIB" --timeout "$T_BOOT" \
         --logdir "$LOGS" --logprefix "$LOGP-guest" --out "$OUTDIR/guest.json"
     if [ $step_ok = 1 ] && python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["failed"] > 0)' "$OUTDIR/guest.json"; then
-        ok "guest RSS ($GUEST_CASES, $REPS rep(s))"
+        pass "guest RSS ($GUEST_CASES, $REPS rep(s))"
     else
-        bad "guest RSS (logs: $LOGS/$LOGP-guest-*.log)"
+        fail "guest RSS (logs: $LOGS/$LOGP-guest-*.log)"
     fi
 else
-    skp "guest RSS: guest assets unavailable ($(grep '^error:' "$LOGS/$LOGP-assets.log" | tail -1))"
+    skip "guest RSS: guest assets unavailable ($(grep '^error:' "$LOGS/$LOGP-assets.log" | tail -1))"
 fi
 
 # 4 + report
 devloop=$CACHE/bench-devloop.txt
-if [ -s "$devloop" ]; then ok "developer loop: read $devloop"; else skp "developer loop: no $devloop (not measured in this run)"; fi
+if [ -s "$devloop" ]; then pass "developer loop: read $devloop"; else skip "developer loop: no $devloop (not measured in this run)"; fi
 meta=$OUTDIR/meta.json
 {
     printf '{"date": "%s", ' "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -162,32 +162,27 @@ meta=$OUTDIR/meta.json
 } >"$meta"
 if python3 "$B/report.py" --dir "$OUTDIR" --out "$MD" --dat "$OUTDIR/startup.dat" --commands "$CMDS" \
     --meta "$meta" --devloop "$devloop" --root "$ROOT" >"$LOGS/$LOGP-report.log" 2>&1; then
-    ok "report written: ${MD#"$ROOT"/}"
+    pass "report written: ${MD#"$ROOT"/}"
 else
     tail -20 "$LOGS/$LOGP-report.log"
-    bad "report (log: $LOGS/$LOGP-report.log)"
+    fail "report (log: $LOGS/$LOGP-report.log)"
 fi
 
 # 5. plot
 if [ ! -s "$OUTDIR/startup.dat" ]; then
-    skp "plot: no start-up data"
+    skip "plot: no start-up data"
 elif ! command -v gnuplot >/dev/null; then
-    skp "plot: gnuplot not installed (apt-get install gnuplot-nox)"
+    skip "plot: gnuplot not installed (apt-get install gnuplot-nox)"
 else
     mkdir -p "$(dirname "$PLOT")"
     if gnuplot -e "datafile='$OUTDIR/startup.dat'; outfile='$PLOT.tmp'; subtitle='$(date -u +%Y-%m-%d), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), shared machine; $ITER iterations'" \
         "$B/plot.gp" >"$LOGS/$LOGP-plot.log" 2>&1 && mv "$PLOT.tmp" "$PLOT"; then
-        ok "plot: ${PLOT#"$ROOT"/}"
+        pass "plot: ${PLOT#"$ROOT"/}"
     else
         tail -5 "$LOGS/$LOGP-plot.log"
-        bad "plot (log: $LOGS/$LOGP-plot.log)"
+        fail "plot (log: $LOGS/$LOGP-plot.log)"
     fi
 fi
 
 echo "bench: $(( $(date +%s) - t_start )) s; report ${MD#"$ROOT"/}"
-if [ $mode = smoke ]; then
-    echo "bench-smoke: $pass passed, $fail failed, $skip skipped"
-else
-    echo "bench: $pass passed, $fail failed, $skip skipped"
-fi
-[ $fail = 0 ]
+verdict "$step"

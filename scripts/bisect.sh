@@ -1,4 +1,7 @@
 #!/bin/bash
+# Build qemu-system-x86_64 and -i386 at every prefix of the series.
+# Called by: check.sh (step bisect).
+#
 # Bisectability: qemu-system-x86_64 and qemu-system-i386 build at every
 # prefix of the series.
 #
@@ -20,7 +23,6 @@ am=$(cd "$1" && pwd) src=$2 build=$3
 tag=$(lock base_tag)
 results=$CACHE/results
 mkdir -p "$results"
-pass=0; fail=0
 
 [ -d "$src/.git" ] || git clone -q "$CACHE/base.git" "$src"
 git -C "$src" fetch -q "$am" "+series:refs/remotes/am/series"
@@ -31,14 +33,13 @@ for i in "${!commits[@]}"; do
     stamp=$results/build-$(result_key "$(git -C "$src" rev-parse "$c^{tree}")")
     label="builds with patches 1-$((i + 1)) of $n: $(git -C "$src" log -1 --format=%s "$c")"
     if [ -e "$stamp" ] && [ -z "${FORCE:-}" ]; then
-        pass=$((pass + 1)); echo "  PASS  $label (cached)"; continue
+        pass "$label (cached)"; continue
     fi
     git -C "$src" checkout -q --detach "$c"
     if "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 qemu-system-i386; then
-        touch "$stamp"; pass=$((pass + 1)); echo "  PASS  $label"
+        touch "$stamp"; pass "$label"
     else
-        fail=$((fail + 1)); echo "  FAIL  $label (log: $LOGS/build-$(basename "$(dirname "$build")")-$(basename "$build").log)"
+        fail "$label (log: $LOGS/build-$(basename "$(dirname "$build")")-$(basename "$build").log)"
     fi
 done
-echo "bisect: $pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ]
+verdict bisect

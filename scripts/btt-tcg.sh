@@ -1,4 +1,7 @@
 #!/bin/bash
+# Run bios-tables-test's SRAT cases for one target under TCG.
+# Called by: check.sh (steps btt-tcg-*), ci-matrix.sh.
+#
 # Run the SRAT cases of bios-tables-test (tests/btt-srat-cases.txt) for
 # one target under TCG.
 #
@@ -10,7 +13,8 @@
 # bios-tables-test uses KVM when /dev/kvm exists, and a nested KVM
 # without SMM changes the FACP, so the test fails on the unpatched base
 # too.  It therefore runs in a private mount namespace where /dev/kvm is
-# /dev/null (needs root); without /dev/kvm it runs as it is.  The cases
+# /dev/null (tcg_only in lib.sh; needs root); without /dev/kvm it runs as
+# it is.  The cases
 # marked "series" run only when patches/qemu/series is not empty, and
 # they must run (a case the test does not register for ARCH is skipped
 # by bios-tables-test without a word; the others may be, as upstream
@@ -44,18 +48,11 @@ mapfile -t list < <(cases)
 [ ${#list[@]} -gt 0 ] || die "no case in tests/btt-srat-cases.txt"
 args=(); for c in "${list[@]}"; do args+=(-p "/$arch/$c"); done
 
-hide_kvm=()
-if [ -e /dev/kvm ]; then
-    if ! unshare -m true 2>/dev/null; then
-        echo "/dev/kvm exists and hiding it needs a private mount namespace (root)" >&2
-        exit 77
-    fi
-    hide_kvm=(unshare -m sh -c '[ ! -e /dev/kvm ] || mount --bind /dev/null /dev/kvm; exec "$@"' sh)
-fi
 rc=0
-(cd "$build" && exec "${hide_kvm[@]}" env QTEST_QEMU_BINARY="./qemu-system-$arch" \
+(cd "$build" && tcg_only env QTEST_QEMU_BINARY="./qemu-system-$arch" \
     timeout "${BTT_TIMEOUT:-900}" nice -n "${NICE:-0}" \
     tests/qtest/bios-tables-test "${args[@]}") >"$log" 2>&1 || rc=$?
+if [ "$rc" = 77 ] && grep -q '^/dev/kvm exists' "$log"; then cat "$log" >&2; exit 77; fi
 [ "$rc" = 0 ] || exit "$rc"
 # -p of a case that the test does not register for this target runs
 # nothing, silently: the series' own cases must have run

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Configure (once) and build QEMU from a source tree, with ccache.
+# Called by: make build, check.sh, bisect.sh, qtest-compare.sh, mutate.sh, ci-matrix.sh, sanitize.sh, demo.sh, the pipeline.
+#
 # Configure (once) and build qemu-system-x86_64 (and, on request,
 # qemu-system-i386) from a QEMU source tree.
 #   scripts/build.sh SRC BUILD [ninja targets...]

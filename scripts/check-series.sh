@@ -1,4 +1,7 @@
 #!/bin/bash
+# Hygiene of one patch series: git am, export, checkpatch, identity.
+# Called by: check.sh (steps series-qemu, series-seabios), the pipeline.
+#
 # Hygiene of one patch series (a step of `make check`):
 #   - patches/SERIES/series applies to the pristine base with git am
 #     (no fuzz, no 3-way), into AMDIR;
@@ -21,22 +24,18 @@ export SERIES
 S=$ROOT/scripts
 pq=$PATCHDIR
 tag=$(lock base_tag)
-pass=0 fail=0 skip=0
-ok()  { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-verdict() { echo "series-$SERIES: $pass passed, $fail failed, $skip skipped"; }
 
 say "series-$SERIES: applying patches/$SERIES/series to the pristine base"
 if "$S/apply.sh" "$am" --force; then
-    ok "$SERIES series applies to $tag with git am (no fuzz, no 3-way)"
+    pass "$SERIES series applies to $tag with git am (no fuzz, no 3-way)"
 else
-    bad "$SERIES series applies to $tag"
-    verdict; exit 1
+    fail "$SERIES series applies to $tag"
+    verdict "series-$SERIES"; exit 1
 fi
 mapfile -t patches < <(grep -v '^\s*\(#\|$\)' "$pq/series" || true)
 if [ ${#patches[@]} = 0 ]; then
     say "series-$SERIES: patches/$SERIES/series is empty"
-    verdict; exit 0
+    verdict "series-$SERIES"; exit 0
 fi
 
 # QEMU's checkpatch: from the tree just applied, or for SeaBIOS from the
@@ -46,10 +45,10 @@ checkpatch=$am/scripts/checkpatch.pl
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$S/export.sh" "$am" "$tmp/export" 2>/dev/null
 if diff -r -x cover-letter.txt "$pq" "$tmp/export" >"$LOGS/export-diff-$SERIES.log" 2>&1; then
-    ok "$SERIES export is deterministic (no diff against patches/$SERIES/)"
+    pass "$SERIES export is deterministic (no diff against patches/$SERIES/)"
 else
     head -20 "$LOGS/export-diff-$SERIES.log"
-    bad "$SERIES export reproduces patches/$SERIES/ (diff: $LOGS/export-diff-$SERIES.log)"
+    fail "$SERIES export reproduces patches/$SERIES/ (diff: $LOGS/export-diff-$SERIES.log)"
 fi
 
 ident="memmap-type series <series@memmap-type.invalid>"
@@ -68,7 +67,7 @@ esac
 waiver="^WARNING: Does new file 'tests/data/acpi/[^']*' need 'SPDX-License-Identifier'[?]$"
 for p in "${patches[@]}"; do
     if [ ! -x "$checkpatch" ]; then
-        bad "checkpatch: $p: no $checkpatch (check-series.sh qemu applies the QEMU tree first)"
+        fail "checkpatch: $p: no $checkpatch (check-series.sh qemu applies the QEMU tree first)"
     else
         log=$LOGS/checkpatch-$p.log
         "$checkpatch" --no-color --patch "$pq/$p" >"$log" 2>&1 || true
@@ -79,19 +78,18 @@ for p in "${patches[@]}"; do
             if [[ $w =~ $waiver ]]; then waived=$((waived + 1)); else unwaived=$((unwaived + 1)); fi
         done
         if [ "$errors" = 0 ] && [ "$unwaived" = 0 ]; then
-            ok "checkpatch: $p ($(grep '^total:' "$log" | cut -d, -f1-2)$(
+            pass "checkpatch: $p ($(grep '^total:' "$log" | cut -d, -f1-2)$(
                 [ $waived = 0 ] || echo "; $waived waived: SPDX on new binary ACPI tables"))"
         else
             grep -E '^(ERROR|WARNING)' "$log" | head -5
-            bad "checkpatch: $p ($(grep '^total:' "$log")) (log: $log)"
+            fail "checkpatch: $p ($(grep '^total:' "$log")) (log: $log)"
         fi
     fi
     if grep -qx "From: $ident" "$pq/$p" && grep -qx "Signed-off-by: $ident" "$pq/$p" &&
         grep -Eq "$subject" "$pq/$p"; then
-        ok "identity, Signed-off-by and subject style: $p"
+        pass "identity, Signed-off-by and subject style: $p"
     else
-        bad "identity, Signed-off-by and subject style: $p ($(grep -m1 '^Subject:' "$pq/$p"))"
+        fail "identity, Signed-off-by and subject style: $p ($(grep -m1 '^Subject:' "$pq/$p"))"
     fi
 done
-verdict
-[ "$fail" = 0 ]
+verdict "series-$SERIES"

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Every test of the project, one verdict line.
+# Called by: make check, .ci/run, the pipeline's check job.
+#
 # `make check`: every test of the project, ending in one verdict line
 # "check: N passed, N failed, N skipped".  Each step is a script of its
 # own that ends with "NAME: N passed, N failed, N skipped" (its whole
@@ -18,9 +21,12 @@
 #                      (scripts/seabios.sh);
 #  6. guest            Linux guests under TCG (scripts/guest-run.sh --all),
 #                      and seabios-negative: q35-sbp-spm and the
-#                      sbp-table-* scenarios with stock SeaBIOS must
-#                      fail (scripts/seabios-negative.sh);
-#  7. robust, migrate, bench-smoke, pciwin, spmem (upstream's sp-mem from
+#                      sbp-table-* scenarios with stock SeaBIOS, and
+#                      with the series minus each patch, must fail
+#                      (scripts/seabios-negative.sh);
+#  7. robust, migrate, bench-smoke, pciwin, nested (an spm node on a real
+#                      /dev/dax0.0 in nested guests, scripts/nested.sh),
+#                      spmem (upstream's sp-mem from
 #                      Debian sid, scripts/spmem-smoke.sh), libvirt
 #                      (scripts/libvirt.sh: a private libvirtd runs
 #                      contrib/libvirt/'s XML).
@@ -39,63 +45,48 @@ base_build=$CACHE/check/base/build  # kept for comparisons (same relative
                                     # layout as src/build: ccache hits)
 results=$CACHE/results
 mkdir -p "$results"
-pass=0; fail=0; skip=0
 failed=()
-ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad()  { fail=$((fail + 1)); failed+=("$*"); printf '  FAIL  %s\n' "$*"; }
+# the run's record for scripts/timings.sh: every step's wall time
+t_start=$(date +%s)
+record=$LOGS/check-record.tsv
+cache_state=warm
+[ -n "$(ls -A "$results" 2>/dev/null)" ] || cache_state=cold
+: >"$record.new"
+# a check of check.sh's own (lib.sh's pass and fail), listed at the end
+# when it fails
+bad() { failed+=("$*"); fail "$*"; }
 
 "$S/deps.sh"
 "$S/fetch-base.sh"
 
-# Expected skips are data: tests/expected-skips.txt lists, per step, a
-# pattern of the SKIP lines the project accepts and why.  A step that
-# skips anything else, or skips without a SKIP line saying why, fails.
+# expected skips of every step, with why (judge_step in lib.sh)
 expected=()
-# judge_skips NAME K LOG: check the K skips of step NAME against the list
-judge_skips() {
-    local name=$1 k=$2 log=$3 l why lines=()
-    mapfile -t lines < <(grep -E '^ *SKIP' "$log" | sed -E 's/^ *//' || true)
-    if [ ${#lines[@]} = 0 ]; then
-        fail=$((fail + 1)); failed+=("$name: $k skipped without a SKIP line saying why (log: $log)")
-        return
-    fi
-    for l in "${lines[@]}"; do
-        if why=$(expected_skip "$name" "$l"); then
-            expected+=("$l  [$why]")
-        else
-            fail=$((fail + 1)); failed+=("$name: unexpected skip, not in tests/expected-skips.txt: $l (log: $log)")
-        fi
-    done
-}
-# expected_skip STEP LINE: print why LINE is an expected skip of STEP
-expected_skip() {
-    local step re why
-    while IFS=$'\t' read -r step re why; do
-        case $step in '' | '#'*) continue ;; esac
-        if [ "$step" = "$1" ] && [[ $2 =~ $re ]]; then printf '%s' "$why"; return 0; fi
-    done <"$ROOT/tests/expected-skips.txt"
-    return 1
-}
 
 # suite NAME CMD...: run a step that ends with the line
 # "NAME: N passed, N failed, N skipped" and add its counts to ours
 suite() {
-    local name=$1 log=$LOGS/$1.log line p f k; shift
+    local name=$1 log=$LOGS/$1.log t0; shift
     say "$name: ${*#"$ROOT"/} (log: $log)"
+    t0=$(date +%s)
     "$@" >"$log" 2>&1 || true
-    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
-    if [ -z "$line" ]; then
+    judge_step "$name" "$log" || true
+    npass=$((npass + STEP_P)) nskip=$((nskip + STEP_K))
+    # every failed check counts, and every other reason to fail once
+    nfail=$((nfail + STEP_F))
+    local b; for b in "${STEP_BAD[@]}"; do
+        failed+=("$b")
+        [[ $b == "$name: $STEP_F failed "* ]] || nfail=$((nfail + 1))
+    done
+    expected+=("${STEP_EXPECTED[@]}")
+    printf 'step\t%s\t%s\t%s\t%s\n' "$name" $(($(date +%s) - t0)) \
+        "$([ "${1:-}" = replay_log ] && echo cached || echo ran)" "${STEP_LINE:-no result line}" >>"$record.new"
+    if [ -z "$STEP_LINE" ]; then
         tail -15 "$log"
-        bad "$name: no result line (log: $log)"
+        printf '  FAIL  %s: no result line (log: %s)\n' "$name" "$log"
         return
     fi
-    read -r p f k < <(sed -E 's/^[^:]*: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$line")
-    k=${k:-0}
-    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + k))
-    [ "$f" = 0 ] || failed+=("$name: $f failed (log: $log)")
-    [ "$k" = 0 ] || judge_skips "$name" "$k" "$log"
     { grep -E '^ *(FAIL|SKIP)' "$log" || true; } | head -10 | sed 's/^/    /'
-    printf '  %s  %s\n' "$([ "$f" = 0 ] && echo DONE || echo FAIL)" "$line"
+    printf '  %s  %s\n' "$([ ${#STEP_BAD[@]} = 0 ] && echo DONE || echo FAIL)" "$STEP_LINE"
 }
 
 # cached_step NAME KEYDATA CMD...: suite NAME CMD; the log of a passing
@@ -116,10 +107,11 @@ cached_step() {
 replay_log() { echo "(cached: the log of a passing run with the same inputs)"; cat "$1"; }
 
 suite ci-validate "$S/ci-validate.sh"
+suite repo "$S/check-repo.sh"
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
     echo "check: patches/qemu/ does not apply; nothing else can run"
-    echo "check: $pass passed, $fail failed, $skip skipped"; exit 1
+    verdict check; exit 1
 fi
 n=$(grep -cv '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)
 
@@ -127,6 +119,9 @@ suite bisect "$S/bisect.sh" "$am" "$src" "$build"
 git -C "$src" checkout -q --detach am/series
 [ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
 git -C "$base_src" checkout -q --detach "$tag"
+# the rule that excuses a qtest failing on the base too, shown able to
+# fail (tests/lib/qtest_judge.py)
+suite qtest-judge python3 "$ROOT/tests/lib/qtest_judge.py" --self-test
 suite qtest "$S/qtest-compare.sh" "$src" "$build" "$base_src" "$base_build"
 # the unpatched binary is also needed by the robustness, migration and
 # benchmark steps below
@@ -162,15 +157,16 @@ for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done
 # Negative controls: one mutation per kind of rule must make the series'
 # own qtest fail in a subtest that guards the rule, after a baseline run
 # that passes (scripts/mutate.sh --smoke; all mutations: make mutate)
-cached_step mutate-smoke "$(series_hash) $(cat "$S/mutate.sh" "$S/lib.sh" "$ROOT/tests/mutate/mutations.py" | sha256sum)" \
+cached_step mutate-smoke "$(series_hash) $(cat "$S/mutate.sh" "$S/pciwin.sh" "$ROOT/tests/mutate/mutations.py" \
+    "$ROOT/tests/pciwin/pci_window.py" "$ROOT/tests/lib/qemulib.py" | sha256sum) $(series_hash seabios)" \
     "$S/mutate.sh" --smoke
 
 # QEMU's documentation with the series (Sphinx, warnings are errors)
 docs_key=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" docs "$(cat "$S/docs.sh")")
 if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then
-    ok "QEMU documentation builds with the series (cached)"
+    pass "QEMU documentation builds with the series (cached)"
 elif "$S/docs.sh"; then
-    touch "$results/docs-$docs_key"; ok "QEMU documentation builds with the series"
+    touch "$results/docs-$docs_key"; pass "QEMU documentation builds with the series"
 else
     bad "QEMU documentation builds with the series (log: $LOGS/build-docs-build.log)"
 fi
@@ -182,7 +178,7 @@ sbp=""
 say "seabios: building SeaBIOS with patches/seabios/ (log: $LOGS/seabios-patched.log)"
 if sbdir=$("$S/seabios.sh"); then
     sbp=$sbdir/bios-256k.bin
-    ok "SeaBIOS with patches/seabios/ builds: bios-256k.bin, bios.bin (QEMU's configs)"
+    pass "SeaBIOS with patches/seabios/ builds: bios-256k.bin, bios.bin (QEMU's configs)"
 else
     bad "SeaBIOS with patches/seabios/ builds (log: $LOGS/seabios-patched.log)"
 fi
@@ -192,7 +188,12 @@ if [ "$n" -gt 0 ]; then
     "$S/build.sh" "$src" "$build" qemu-system-x86_64
     # Linux guests under TCG: what the guest really sees (never cached)
     QEMU=$QEMU_PATCHED GUEST_SEABIOS_PATCHED=$sbp suite guest "$S/guest-run.sh" --all
-    suite seabios-negative "$S/seabios-negative.sh" "$QEMU_PATCHED"
+    # negative controls of the SeaBIOS series: decided by the QEMU binary,
+    # the guest and its scenarios, and the SeaBIOS inputs
+    cached_step seabios-negative "$(sha256sum "$QEMU_PATCHED")
+        $(cat "$S"/seabios*.sh "$S"/guest-*.sh "$ROOT"/tests/guest/* "$ROOT"/tests/mutate/seabios_variants.py \
+              "$ROOT"/seabios.lock "$ROOT"/guest.lock "$CACHE/guest/assets.env" 2>&1 | sha256sum)
+        $(series_hash seabios)" "$S/seabios-negative.sh" "$QEMU_PATCHED"
     # robust: error matrix, fuzz, ABI identity; decided by the two
     # binaries, the tests, and the firmware packages they load
     cached_step robust "$(sha256sum "$QEMU_PATCHED" "$QEMU_BASE")
@@ -201,6 +202,12 @@ if [ "$n" -gt 0 ]; then
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
     BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
     PCIWIN_QEMU=$QEMU_PATCHED suite pciwin "$S/pciwin.sh"
+    # an spm node on a real /dev/dax0.0 and on hugepages, in nested
+    # guests; decided by the binary, the SeaBIOS series, the guest kit
+    # and the cases
+    cached_step nested "$(sha256sum "$QEMU_PATCHED") $(series_hash seabios)
+        $(cat "$S/nested.sh" "$ROOT"/tests/nested/* "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
+        env NESTED_QEMU="$QEMU_PATCHED" "$S/nested.sh"
     # upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the same
     # guest: the anchor of the comparison with the series
     suite spmem "$S/spmem-smoke.sh"
@@ -210,7 +217,7 @@ if [ "$n" -gt 0 ]; then
 fi
 
 echo
-grep 'waived' "$LOGS/series-qemu.log" | sed 's/^  PASS  /checkpatch warnings waived: /' || true
+grep 'waived' "$LOGS/series-qemu.log" | sed -E 's/^ *PASS +/checkpatch warnings waived: /' || true
 echo "Not run, by the explicit list tests/qtest-exclude.txt:"
 grep -v '^\s*\(#\|$\)' "$ROOT/tests/qtest-exclude.txt" | sed 's/^/  /'
 if [ ${#expected[@]} -gt 0 ]; then
@@ -222,5 +229,18 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 grep -E '^qtest-(x86_64|i386): [0-9]+ tests run' "$LOGS/qtest.log" || true
 echo "logs: ${LOGS#"$ROOT"/}/"
-echo "check: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+# the record: the guest scenarios' boot times, then the run itself
+if [ -s "$LOGS/guest.log" ]; then
+    "$S/guest-run.sh" --list 2>/dev/null | while read -r g desc; do
+        l=$(grep -E "^(PASS|FAIL) $g \(boot " "$LOGS/guest.log" | tail -1) || continue
+        printf 'guest\t%s\t%s\t%s\t%s\n' "$g" "$(sed -E 's/.*\(boot ([0-9.]+) s.*/\1/' <<<"$l")" "${l%% *}" "$desc"
+    done >>"$record.new"
+fi
+check_line="check: $npass passed, $nfail failed, $nskip skipped"
+printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "$(git -C "$ROOT" rev-parse --short HEAD)$([ -z "$(git -C "$ROOT" status --porcelain)" ] || echo +changes)" \
+    $(($(date +%s) - t_start)) "$check_line" "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" \
+    "$cache_state .cache" >>"$record.new"
+mv "$record.new" "$record"
+echo "check: took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s (record: ${record#"$ROOT"/}; scripts/timings.sh --record LABEL keeps it)"
+verdict check

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Run .gitlab-ci.yml here with the pinned gitlab-ci-local.
+# Called by: make ci-local, ci-validate.sh (--install).
+#
 # `make ci-local`: run .gitlab-ci.yml on this machine with gitlab-ci-local,
 # the version pinned in package.json / package-lock.json, installed with
 # `npm ci` into .cache/npm (never into the system).  Every job runs with
@@ -132,25 +135,23 @@ gcl "${args[@]}" "${extra[@]}" 2>&1 | tee "$log" || rc=$?
 # gitlab-ci-local closes with one line per job that ran: " PASS  name",
 # " FAIL  name" or " WARN  name" (failed, allowed to); a job that did not
 # run has none.
-declare -A verdict=()
+declare -A job_verdict=()
 while read -r v name; do
-    verdict[$name]=$v
+    job_verdict[$name]=$v
 done < <(sed -n -E 's/^ (PASS|FAIL|WARN) +(.*[^ ]) *$/\1 \2/p' "$log")
 # jobs that ran besides those expected (--needs)
-for j in "${!verdict[@]}"; do
+for j in "${!job_verdict[@]}"; do
     printf '%s\n' "${expected[@]}" | grep -qxF -- "$j" || expected+=("$j")
 done
-pass=0; fail=0; skip=0
 echo
 echo "ci-local: verdicts (each job's output: $state/output/)"
 for j in "${expected[@]}"; do
-    case ${verdict[$j]:-} in
-    PASS) pass=$((pass + 1)); printf '  PASS  %s\n' "$j" ;;
-    FAIL) fail=$((fail + 1)); printf '  FAIL  %s\n' "$j" ;;
-    WARN) fail=$((fail + 1)); printf '  FAIL  %s (allowed to fail)\n' "$j" ;;
-    *) skip=$((skip + 1)); printf '  SKIP  %s (did not run: a job it waits for failed, or the run stopped)\n' "$j" ;;
+    case ${job_verdict[$j]:-} in
+    PASS) pass "$j" ;;
+    FAIL) fail "$j" ;;
+    WARN) fail "$j (allowed to fail)" ;;
+    *) skip "$j (did not run: a job it waits for failed, or the run stopped)" ;;
     esac
 done
-[ "$rc" = 0 ] || [ "$fail" -gt 0 ] || { fail=$((fail + 1)); echo "  FAIL  gitlab-ci-local exited with status $rc"; }
-echo "ci-local: $pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+[ "$rc" = 0 ] || [ "$nfail" -gt 0 ] || fail "gitlab-ci-local exited with status $rc"
+verdict ci-local

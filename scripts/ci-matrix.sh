@@ -1,4 +1,7 @@
 #!/bin/bash
+# One configuration of the CI build matrix: the series' qtests.
+# Called by: the pipeline's qtest-matrix job.
+#
 # One job of the CI build matrix (.gitlab-ci.yml, job qtest-matrix): QEMU
 # with the series, built in one of the configurations QEMU's own CI
 # builds, and the qtests the series touches, run for qemu-system-i386 and
@@ -26,7 +29,7 @@
 #     sanitizer report in any of those files (one more test).
 # Each test program run for one target is one test.  Logs:
 # .cache/logs/ci-matrix-CONFIG-*.log; the last line is
-# "ci-matrix CONFIG: N passed, N failed, N skipped" (exit status 1 on any
+# "ci-matrix-CONFIG: N passed, N failed, N skipped" (exit status 1 on any
 # failure).  Environment: NICE (build and test niceness, default 10).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -50,12 +53,7 @@ nice=${NICE:-10}
 dir=$CACHE/ci-matrix/$config
 src=$dir/src
 build=$dir/build
-tag="ci-matrix $config"
-pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad()  { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-skp()  { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
-verdict() { echo "$tag: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; }
+tag="ci-matrix-$config"
 
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
@@ -87,12 +85,12 @@ say "$tag: building (${cc[*]:+${cc[*]}, }configure flags: ${extra:-none}; log: $
 targets=(qemu-system-x86_64 qemu-system-i386
          tests/qtest/numa-memmap-test tests/qtest/numa-test tests/qtest/bios-tables-test)
 if env "${cc[@]}" CONFIGURE_EXTRA="$extra" nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
-    ok "build: ${targets[*]} ($config)"
+    pass "build: ${targets[*]} ($config)"
 else
-    bad "build ($config; log: $LOGS/build-$config-build.log)"
-    verdict; exit 1
+    fail "build ($config; log: $LOGS/build-$config-build.log)"
+    verdict "$tag"; exit 1
 fi
-[ -z "$build_only" ] || { verdict; exit; }
+[ -z "$build_only" ] || { verdict "$tag"; exit; }
 
 tmo=1; reports=
 if [ "$config" = asan-ubsan ]; then
@@ -106,15 +104,20 @@ fi
 report_re='ERROR: AddressSanitizer|runtime error:|UndefinedBehaviorSanitizer|LeakSanitizer|SUMMARY:'
 
 # judge NAME LOG STATUS: a qtest program's run passes with exit status 0,
-# at least one "ok" line and, under the sanitizers, no report text in its
-# output
+# at least one "ok" line of a case that ran and, under the sanitizers, no
+# report text in its output
 judge() {
-    local name=$1 log=$2 rc=$3
-    if [ "$rc" = 0 ] && grep -q '^ok ' "$log" && ! grep -qE "$report_re" "$log"; then
-        ok "$name ($(grep -c '^ok ' "$log") cases)"
+    local name=$1 log=$2 rc=$3 l
+    # a subtest that skipped itself (TAP "ok N PATH # SKIP WHY") is a
+    # skip of its own, judged against tests/expected-skips.txt
+    while read -r l; do
+        skip "$name: subtest $(sed -E 's/^ok [0-9]+ (\S+) # SKIP ?/\1: /' <<<"$l")"
+    done < <(grep -E '^ok [0-9]+ \S+ # SKIP' "$log" || true)
+    if [ "$rc" = 0 ] && grep -qE '^ok [0-9]+ \S+$' "$log" && ! grep -qE "$report_re" "$log"; then
+        pass "$name ($(grep -cE '^ok [0-9]+ \S+$' "$log") cases ran)"
     else
         grep -E '^(not ok|Bail out)|mismatch|ERROR|runtime error' "$log" | head -5 | sed 's/^/        /'
-        bad "$name (log: $log)"
+        fail "$name (log: $log)"
     fi
 }
 # runtest NAME LOG SECONDS CMD...: run a qtest program in the build
@@ -135,7 +138,7 @@ for arch in i386 x86_64; do
     rc=0
     why=$(BTT_TIMEOUT=$((900 * tmo)) NICE=$nice "$S/btt-tcg.sh" "$build" "$arch" "$log" 2>&1) || rc=$?
     if [ "$rc" = 77 ]; then
-        skp "$name: $why"
+        skip "$name: $why"
     else
         judge "$name" "$log" "$rc"
     fi
@@ -148,12 +151,12 @@ if [ -n "$reports" ]; then
     mapfile -t hits < <(grep -lE "$report_re" "$reports"/* "$LOGS/ci-matrix-$config-"*.log 2>/dev/null || true)
     if [ ${#hits[@]} -gt 0 ]; then
         grep -hE -A5 "$report_re" "${hits[@]}" | head -40
-        bad "no sanitizer report: reports in ${#hits[@]} files (${hits[*]#"$LOGS"/})"
+        fail "no sanitizer report: reports in ${#hits[@]} files (${hits[*]#"$LOGS"/})"
     else
         # QEMU's coroutines make ASan warn about swapcontext once per
         # process: a clean run leaves that warning and nothing else
         other=$(grep -L "ASan doesn't fully support makecontext/swapcontext" "$reports"/* 2>/dev/null | wc -l)
-        ok "no sanitizer report in the test logs or in the $n runtime log files ($((n - other)) with ASan's makecontext/swapcontext warning, $other without)"
+        pass "no sanitizer report in the test logs or in the $n runtime log files ($((n - other)) with ASan's makecontext/swapcontext warning, $other without)"
     fi
 fi
-verdict
+verdict "$tag"

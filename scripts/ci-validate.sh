@@ -1,4 +1,7 @@
 #!/bin/bash
+# Validate .gitlab-ci.yml without running a job.
+# Called by: check.sh (step ci-validate), make ci-validate.
+#
 # Cheap validation of the GitLab pipeline (a few seconds; a step of
 # `make check`): the pinned gitlab-ci-local (scripts/ci-local.sh
 # --install) reads the pipeline file without running any job, and the
@@ -15,9 +18,10 @@
 #  3. on the expanded file (gitlab-ci-local --preview): every stage has a
 #     job; the `check` job runs `make check` and nothing else; every
 #     scripts/ file a job runs and every cache key file exists (scripts
-#     executable); every job keeps .cache/logs/ as artifacts (when:
-#     always); the matrix's CONFIG values are those scripts/ci-matrix.sh
-#     accepts.
+#     executable); every job that runs a step of make check runs it
+#     through scripts/ci-step.sh (judged by make check's rule); every job
+#     keeps .cache/logs/ as artifacts (when: always); the matrix's CONFIG
+#     values are those scripts/ci-matrix.sh accepts.
 # A PATH outside this checkout is read as if it were this checkout's
 # .gitlab-ci.yml (its scripts are looked up here).  Without Node.js >=
 # 20.19 and npm, everything is skipped with the reason.  The last line is
@@ -37,22 +41,17 @@ rel=$(realpath --relative-to="$ROOT" "$file")
 case $rel in ../*) label=$(realpath "$file") ;; *) label=$rel ;; esac
 state=.cache/ci-validate          # relative to $ROOT, for gitlab-ci-local
 
-pass=0; fail=0; skip=0
-ok()   { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad()  { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
-skp()  { skip=$((skip + 1)); printf '  SKIP  %s\n' "$*"; }
-verdict() { echo "ci-validate: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; }
 
 echo "ci-validate: $label"
 rc=0
 gcl=$("$S/ci-local.sh" --install 2>"$LOGS/ci-validate-install.log") || rc=$?
 if [ "$rc" = 77 ]; then
-    skp "gitlab-ci-local: $(sed -n 's/^error: //p' "$LOGS/ci-validate-install.log" | tail -1)"
-    verdict; exit
+    skip "gitlab-ci-local: $(sed -n 's/^error: //p' "$LOGS/ci-validate-install.log" | tail -1)"
+    verdict ci-validate; exit
 elif [ "$rc" != 0 ]; then
     tail -15 "$LOGS/ci-validate-install.log"
-    bad "gitlab-ci-local installs from package-lock.json (log: $LOGS/ci-validate-install.log)"
-    verdict; exit 1
+    fail "gitlab-ci-local installs from package-lock.json (log: $LOGS/ci-validate-install.log)"
+    verdict ci-validate; exit 1
 fi
 version=$(node "$gcl" --version)
 
@@ -70,10 +69,10 @@ gcl() {
 }
 
 if ! listing=$(gcl --list-json); then
-    bad "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
-    verdict; exit 1
+    fail "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
+    verdict ci-validate; exit 1
 fi
-ok "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
+pass "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
 # shellcheck disable=SC2016  # a JavaScript template, not shell
 node -e '
 const jobs = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -86,20 +85,20 @@ for (const j of jobs) {
 console.log(`  ${jobs.length} jobs`);' <<<"$listing"
 
 if gcl --validate-dependency-chain >/dev/null; then
-    ok "needs and dependencies point at jobs that run (--validate-dependency-chain)"
+    pass "needs and dependencies point at jobs that run (--validate-dependency-chain)"
 else
-    bad "needs and dependencies point at jobs that run (--validate-dependency-chain)"
+    fail "needs and dependencies point at jobs that run (--validate-dependency-chain)"
 fi
 
 preview=$ROOT/$state/preview.yml
 if ! gcl --preview >"$preview"; then
-    bad "gitlab-ci-local --preview expands $label"
-    verdict; exit 1
+    fail "gitlab-ci-local --preview expands $label"
+    verdict ci-validate; exit 1
 fi
 configs=$("$S/ci-matrix.sh" --configs | tr '\n' ' ')
 # The checks on the expanded file print "ok TEXT" or "bad TEXT" lines.
 while read -r r text; do
-    case $r in ok) ok "$text" ;; *) bad "$text" ;; esac
+    case $r in ok) pass "$text" ;; *) fail "$text" ;; esac
 done < <(node - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" <<'JS'
 const fs = require("fs"), path = require("path");
 const [root, jsyaml, preview, configs] = process.argv.slice(2);
@@ -136,6 +135,19 @@ for (const [name, j] of jobs) {
 say(missing.length === 0, "every scripts/ file a job runs exists and is executable, every cache key file exists" +
     (missing.length ? `; missing: ${[...new Set(missing)].join("; ")}` : ""));
 
+// a job that runs a step of make check runs it through scripts/ci-step.sh,
+// which fails the job on what would fail make check (skips included)
+const steps = /scripts\/(check-series|qtest-compare|mutate|ci-matrix|robust|guest-run|migrate|pciwin|nested|bench|spmem-smoke|compare|libvirt)\.sh/;
+const unjudged = [];
+for (const [name, j] of jobs) {
+    if (name === "check") continue;
+    for (const l of lines(j))
+        if (steps.test(l) && !l.trim().startsWith("scripts/ci-step.sh "))
+            unjudged.push(`${name}: ${l.trim().slice(0, 60)}`);
+}
+say(unjudged.length === 0, "every job that runs a step of make check runs it through scripts/ci-step.sh" +
+    (unjudged.length ? `; not: ${unjudged.join("; ")}` : ""));
+
 const nologs = jobs.filter(([, j]) => !(j.artifacts && j.artifacts.when === "always" &&
                                         (j.artifacts.paths || []).some(p => p.replace(/\/$/, "") === ".cache/logs")))
                    .map(([n]) => n);
@@ -152,4 +164,4 @@ for (const [name, j] of matrix) {
 }
 JS
 )
-verdict
+verdict ci-validate

@@ -1,4 +1,7 @@
 #!/bin/bash
+# COMPARISON.md row libvirt: both interfaces through a private libvirtd.
+# Called by: compare.sh (make compare).
+#
 # Boots contrib/libvirt's hybrid (patched QEMU) and sp-mem (QEMU 11.1) examples with virsh; row "libvirt".
 # Called by scripts/compare.sh (make compare); runs alone too (as root).
 set -uo pipefail

@@ -1,4 +1,7 @@
 #!/bin/bash
+# COMPARISON.md rows bar-*: a 64-bit BAR next to an spm range, both interfaces.
+# Called by: compare.sh (make compare).
+#
 # COMPARISON.md rows bar-*: where a 1 GiB 64-bit PCI BAR lands by a 1 GiB
 # spm range, memmap vs sp-mem.  Called by scripts/compare.sh (make compare).
 #

@@ -1,4 +1,7 @@
 #!/bin/bash
+# COMPARISON.md cells that need no guest, both interfaces.
+# Called by: compare.sh (make compare).
+#
 # COMPARISON.md cells that need no guest (tests/compare/probes.py), memmap vs sp-mem.
 # Called by scripts/compare.sh (make compare).
 #

@@ -1,4 +1,7 @@
 #!/bin/bash
+# The series side by side with -device sp-mem -> COMPARISON.md.
+# Called by: make compare; check.sh (--smoke, step compare-smoke), the pipeline.
+#
 # The series' -numa node,memmap-type= side by side with upstream's
 # -device sp-mem (Debian sid's QEMU 11.1.3): `make compare`.
 #

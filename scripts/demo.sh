@@ -1,4 +1,7 @@
 #!/bin/bash
+# Build QEMU with the series and show memmap-type=spm in a Linux guest.
+# Called by: make demo.
+#
 # `make demo`: build qemu-system-x86_64 with the series (and SeaBIOS with
 # patches/seabios/, through guest-run.sh) and boot a Linux guest with an
 # spm NUMA node twice, through OVMF and through patched SeaBIOS; show what

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Install what the build and the tests need (apt-get, then .cache/).
+# Called by: make deps, check.sh, demo.sh, the pipeline.
+#
 # Install what the build and the tests need.
 #  - system packages from this machine's own release (bookworm) with
 #    apt-get, only those that are missing;

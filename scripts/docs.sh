@@ -1,4 +1,7 @@
 #!/bin/bash
+# Build QEMU's documentation with the series (Sphinx, warnings fatal).
+# Called by: make docs, check.sh, the pipeline.
+#
 # Build QEMU's documentation (HTML and man pages, with Sphinx from
 # Debian) from the pristine base with the series applied.  Sphinx runs
 # with warnings as errors, so broken rST in qemu-options.hx or broken

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Write the series of a tree back to patches/$SERIES/, deterministically.
+# Called by: make export, make seabios-export, check-series.sh.
+#
 # Export the series from a tree made by `make tree` (or by `make
 # seabios-tree`, with SERIES=seabios) back into patches/$SERIES/,
 # deterministically: zero commit ids, no signature, fixed abbrev,

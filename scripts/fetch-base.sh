@@ -1,4 +1,7 @@
 #!/bin/bash
+# Fetch and import the pinned pristine base of $SERIES as a git commit.
+# Called by: make fetch, check.sh, seabios.sh, the pipeline.
+#
 # Fetch the pinned orig tarball of $SERIES (QEMU, or SeaBIOS with
 # SERIES=seabios) with apt (private configuration),
 # verify its sha256 and import it as one git commit with a fixed

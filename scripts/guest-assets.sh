@@ -1,4 +1,7 @@
 #!/bin/bash
+# Download the pinned guest packages and build the guest initramfs.
+# Called by: guest-run.sh, migrate.sh, pciwin.sh, compare.sh, libvirt.sh, the pipeline.
+#
 # Guest assets for scripts/guest-run.sh: download the Debian packages
 # pinned in guest.lock (the guest kernels, busybox, OVMF, SeaBIOS)
 # through the private apt configuration, check their sha256, unpack

@@ -1,3 +1,6 @@
+# A guest scenario's QEMU command line, and how it is shown.
+# Called by: sourced by guest-run.sh.
+#
 # The QEMU command line of a guest scenario (scripts/guest-scenarios.sh
 # sets the scenario's variables), and how it is shown to a reader.
 # Sourced by scripts/guest-run.sh, not run; it reads QEMU, QEMU_BASE,

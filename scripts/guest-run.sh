@@ -1,4 +1,7 @@
 #!/bin/bash
+# Boot Linux guests per scenario under TCG and check what they see.
+# Called by: make guest, make demo, check.sh (step guest), seabios-negative.sh, compare.sh, the pipeline.
+#
 # Boot a Linux guest under TCG with -numa node,...,memmap-type= and assert
 # what the guest sees of its memory map (tests/guest/init prints a report,
 # tests/guest/parse_report.py checks it).  Expected addresses, sizes and
@@ -219,7 +222,7 @@ demo() {
 # host thread, so two boots use the two cores of a small machine); the
 # output of each is printed whole, in scenario order
 all() {
-    local name i pass=0 fail=0 skip=0 summary=() out=$G/all res
+    local name i summary=() out=$G/all res
     prereqs
     [[ " ${SCENARIOS[*]}" != *" spmem-"* ]] || spmem_qemu
     rm -rf "$out"; mkdir -p "$out"
@@ -236,17 +239,12 @@ all() {
         name=${SCENARIOS[i]}
         cat "$out/$i.out"
         res=$(cat "$out/$i.result" 2>/dev/null || echo "FAIL -")
-        case ${res%% *} in
-        PASS) pass=$((pass + 1)) ;;
-        SKIP) skip=$((skip + 1)) ;;
-        *) fail=$((fail + 1)) ;;
-        esac
+        tally "${res%% *}"
         summary+=("$(printf '  %-4s %-26s %s s' "${res%% *}" "$name" "${res#* }")")
     done
     echo "summary (boot wall time under TCG, $GUEST_JOBS boots at a time):"
     printf '%s\n' "${summary[@]}"
-    echo "guest: $pass passed, $fail failed, $skip skipped"
-    [ "$fail" = 0 ]
+    verdict guest
 }
 
 case "${1:-}" in

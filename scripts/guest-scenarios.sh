@@ -1,3 +1,6 @@
+# The guest scenarios: configuration, layout, expected checks.
+# Called by: sourced by guest-run.sh and compare.sh.
+#
 # The guest scenarios of scripts/guest-run.sh: what each one boots, where
 # its nodes lie, and which checks of tests/guest/parse_report.py that
 # implies.  Sourced, not run.

@@ -1,3 +1,6 @@
+# Shared helpers and the result library of every script here.
+# Called by: sourced by every script in scripts/.
+#
 # Shared helpers for the scripts in this folder; sourced, not run.
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,11 +78,49 @@ snapshot_qemu() {
     printf '%s\n' "$dst/qemu-system-x86_64"
 }
 
-# result_key INPUT...: a short hash of INPUTs and of the files that decide
-# every cached build or qtest result (make check's .cache/results/)
+# env_fingerprint: what a cached result depends on besides its sources:
+# the compilers and configure options (scripts/build.sh), the compiler
+# and library versions, the firmware packages (scripts/firmware.sh), the
+# host kernel, /dev/kvm and root.  Computed once per process tree.
+env_fingerprint() {
+    if [ -z "${MEMMAP_ENV_FP:-}" ]; then
+        MEMMAP_ENV_FP=$({
+            printf 'BUILD_CC=%s BUILD_CXX=%s CONFIGURE_EXTRA=%s\n' \
+                "${BUILD_CC:-cc}" "${BUILD_CXX:-c++}" "${CONFIGURE_EXTRA:-}"
+            "${BUILD_CC:-cc}" --version 2>&1 | head -1
+            "${BUILD_CXX:-c++}" --version 2>&1 | head -1
+            dpkg-query -W libc6-dev libglib2.0-dev libpixman-1-dev libslirp-dev \
+                libfdt-dev seabios ipxe-qemu qemu-system-data ninja-build 2>&1
+            uname -r; id -u; [ -e /dev/kvm ] && echo kvm || echo no-kvm
+        } | sha256sum | cut -c1-16)
+        export MEMMAP_ENV_FP
+    fi
+    printf '%s\n' "$MEMMAP_ENV_FP"
+}
+
+# tcg_only CMD...: run CMD where /dev/kvm, if the host has one, is
+# /dev/null (a private mount namespace, needs root), so that every QEMU
+# it starts falls back from KVM to TCG, as on QEMU's CI runners.
+# Without /dev/kvm, CMD runs as it is.  Returns 77 (saying why on
+# stderr) when /dev/kvm exists and cannot be hidden.
+tcg_only() {
+    if [ ! -e /dev/kvm ]; then
+        "$@"
+    elif unshare -m true 2>/dev/null; then
+        unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "$@"
+    else
+        echo "/dev/kvm exists and hiding it needs a private mount namespace (root)" >&2
+        return 77
+    fi
+}
+
+# result_key INPUT...: a short hash of INPUTs, of the files that decide
+# every cached build or qtest result (make check's .cache/results/) and
+# of the environment (env_fingerprint)
 result_key() {
-    { printf '%s\n' "$@"; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" "$ROOT/scripts/qtest.sh" \
-        "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
+    { printf '%s\n' "$@"; env_fingerprint; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" \
+        "$ROOT/scripts/firmware.sh" "$ROOT/scripts/lib.sh" "$ROOT/scripts/qtest.sh" \
+        "$ROOT/tests/lib/qtest_judge.py" "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
 }
 
 # one_result NAME PASS|FAIL|SKIP TEXT: the output of a step that is a
@@ -116,6 +157,80 @@ pass() { echo "PASS $*"; npass=$((npass + 1)); }
 fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
 skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
 verdict() { echo "$1: $npass passed, $nfail failed, $nskip skipped"; [ "$nfail" = 0 ]; }
+# tally PASS|FAIL|SKIP: count a check whose line is already printed (by a
+# part that ran apart, e.g. in a background job); anything else is FAIL
+tally() {
+    case $1 in
+    PASS) npass=$((npass + 1)) ;;
+    SKIP) nskip=$((nskip + 1)) ;;
+    *) nfail=$((nfail + 1)) ;;
+    esac
+}
 finish() { say "$1: took $(( $(date +%s) - STEP_T0 )) s"; verdict "$1"; exit; }
+# add_step NAME LOG: a step made of parts adds part NAME's counts (the
+# verdict line "NAME: N passed, N failed, N skipped" of its output LOG)
+# to its own; a LOG without that line is a failure.  Returns 1 then.
+add_step() {
+    local line p f k
+    line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1 || true)
+    if [ -z "$line" ]; then
+        fail "$1: no result line (log: $2)"
+        return 1
+    fi
+    read -r p f k < <(verdict_counts "$line")
+    npass=$((npass + p)) nfail=$((nfail + f)) nskip=$((nskip + k))
+}
+# verdict_counts LINE: "P F K" of a verdict line (K is 0 when absent)
+verdict_counts() {
+    sed -E 's/^[^:]*: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$1" |
+        awk '{print $1, $2, ($3 == "" ? 0 : $3)}'
+}
 # indent: the input, indented, for details under a result line
 indent() { sed 's/^/    /'; }
+
+# Judging a step's output, the one rule of `make check` (scripts/check.sh)
+# and of the pipeline's jobs (scripts/ci-step.sh).  A step prints
+# "PASS/FAIL/SKIP ..." lines and ends with "NAME: N passed, N failed,
+# N skipped".  Expected skips are data: tests/expected-skips.txt lists,
+# per step, a pattern of the SKIP lines the project accepts and why.
+#
+# expected_skip STEP LINE: print why LINE is an expected skip of STEP
+expected_skip() {
+    local step re why
+    while IFS=$'\t' read -r step re why; do
+        case $step in '' | '#'*) continue ;; esac
+        # shellcheck disable=SC2053  # STEP is a glob pattern
+        if [[ $1 == $step ]] && [[ $2 =~ $re ]]; then printf '%s' "$why"; return 0; fi
+    done <"$ROOT/tests/expected-skips.txt"
+    return 1
+}
+# judge_step NAME LOG: read step NAME's output LOG.  Sets STEP_LINE (its
+# verdict line), STEP_P, STEP_F, STEP_K (its counts), STEP_BAD (why it
+# fails: failed checks, no verdict line, no check at all, a skip without
+# a SKIP line, a skip not on the list) and STEP_EXPECTED (its expected
+# skips, each with why).  Returns 1 if STEP_BAD is not empty.
+judge_step() {
+    local name=$1 log=$2 l why lines=()
+    STEP_BAD=() STEP_EXPECTED=() STEP_P=0 STEP_F=0 STEP_K=0
+    STEP_LINE=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1 || true)
+    if [ -z "$STEP_LINE" ]; then
+        STEP_BAD+=("$name: no result line (log: $log)")
+        return 1
+    fi
+    read -r STEP_P STEP_F STEP_K < <(verdict_counts "$STEP_LINE")
+    [ "$STEP_F" = 0 ] || STEP_BAD+=("$name: $STEP_F failed (log: $log)")
+    [ $((STEP_P + STEP_F + STEP_K)) != 0 ] || STEP_BAD+=("$name: ran no check at all (log: $log)")
+    if [ "$STEP_K" != 0 ]; then
+        mapfile -t lines < <(grep -E '^ *SKIP' "$log" | sed -E 's/^ *//' || true)
+        [ ${#lines[@]} != 0 ] ||
+            STEP_BAD+=("$name: $STEP_K skipped without a SKIP line saying why (log: $log)")
+        for l in "${lines[@]}"; do
+            if why=$(expected_skip "$name" "$l"); then
+                STEP_EXPECTED+=("$l  [$why]")
+            else
+                STEP_BAD+=("$name: unexpected skip, not in tests/expected-skips.txt: $l (log: $log)")
+            fi
+        done
+    fi
+    [ ${#STEP_BAD[@]} = 0 ]
+}

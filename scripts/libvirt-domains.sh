@@ -1,3 +1,6 @@
+# The libvirt road's domains: define, start, check, judge.
+# Called by: sourced by libvirt.sh.
+#
 # The domains of scripts/libvirt.sh: contrib/libvirt/'s examples with
 # their placeholders filled in, defined, started, checked through "info
 # numa" and the domain log, left to boot, and judged by their serial log;

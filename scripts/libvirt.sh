@@ -1,4 +1,7 @@
 #!/bin/bash
+# The libvirt road: contrib/libvirt/'s XML through a private libvirtd.
+# Called by: make libvirt, check.sh (step libvirt), the pipeline.
+#
 # The libvirt road: run the domain XML examples of contrib/libvirt/
 # through a private libvirtd with the patched QEMU, under TCG.
 #

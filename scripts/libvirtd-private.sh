@@ -1,3 +1,6 @@
+# A private libvirtd in its own mount namespace, and its checks.
+# Called by: sourced by libvirt.sh and compare-libvirt.sh.
+#
 # A libvirtd of our own for scripts/libvirt.sh: its packages and other
 # prerequisites, what of the host must stay unchanged, and the daemon
 # itself (started in a private mount namespace over the folders in

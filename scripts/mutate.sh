@@ -1,4 +1,7 @@
 #!/bin/bash
+# Break each rule of the series; numa-memmap-test must fail each time.
+# Called by: make mutate, check.sh (--smoke, step mutate-smoke), the pipeline.
+#
 # Show that numa-memmap-test fails when any one rule of the series is
 # broken: apply the series in a scratch tree, run the test unmutated (it
 # must pass: a broken environment would otherwise "kill" every
@@ -10,7 +13,10 @@
 #   scripts/mutate.sh --smoke   make check's share: one mutation per kind
 #                               of rule (SMOKE in mutations.py), and the
 #                               assertion that fails must be the check
-#                               that guards that rule
+#                               that guards that rule; where the rule is
+#                               a firmware's (PCIWIN in mutations.py),
+#                               scripts/pciwin.sh against the mutated
+#                               build must fail as well
 # Last line "mutate: N passed, N failed, N skipped" ("mutate-smoke: ...").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -25,6 +31,30 @@ m=$ROOT/tests/mutate/mutations.py
 # run_test LOG: numa-memmap-test against the build; its status
 run_test() {
     (cd "$build" && QTEST_QEMU_BINARY=./qemu-system-x86_64 ./tests/qtest/numa-memmap-test >"$1" 2>&1) 2>/dev/null
+}
+
+# guest_check N RULE: the guest-level check of mutation N (PCIWIN in
+# mutations.py), if it has one, must fail against the mutated build, and
+# each of its FAIL lines must say the rule is broken.  Its logs and
+# scratch copy are its own: the passing pciwin step's stay its evidence.
+guest_check() {
+    local i=$1 rule=$2 spec opts want log=$LOGS/$name-$1-pciwin.log n
+    spec=$(python3 "$m" pciwin "$i")
+    [ -n "$spec" ] || return 0
+    IFS=$'\t' read -r opts want <<<"$spec"
+    # shellcheck disable=SC2086
+    PCIWIN_QEMU=$build/qemu-system-x86_64 PCIWIN_SCRATCH=$CACHE/mutate/pciwin-scratch \
+        PCIWIN_LOGDIR=$LOGS/$name-pciwin "$ROOT/scripts/pciwin.sh" $opts >"$log" 2>&1 || true
+    n=$(grep -c '^  FAIL' "$log" || true)
+    if grep -q '^  SKIP' "$log" || ! grep -qE '^pciwin: [0-9]+ passed' "$log"; then
+        fail "$rule: pciwin $opts did not run against the mutated build (log: $log)"
+    elif [ "$n" = 0 ]; then
+        fail "$rule: pciwin $opts passes against the mutated build (log: $log)"
+    elif grep '^  FAIL' "$log" | grep -qvE "^  $want"; then
+        fail "$rule: pciwin $opts fails, but not only for the rule (want /$want/; log: $log)"
+    else
+        pass "$rule: pciwin $opts fails in $n cases: $(grep -m1 '^  FAIL' "$log" | sed 's/^  FAIL  //' | cut -c1-200)"
+    fi
 }
 
 if run_test "$LOGS/$name-baseline.log"; then
@@ -53,6 +83,7 @@ while IFS=$'\t' read -r i want; do
         else
             pass "$rule: numa-memmap-test fails: $first"
         fi
+        [ "$name" = mutate-smoke ] && guest_check "$i" "$rule"
     fi
     git -C "$src" checkout -q -- .
 done <<<"$list"

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Where SeaBIOS and OVMF put a 64-bit BAR next to typed memory.
+# Called by: check.sh (step pciwin), mutate.sh --smoke, the pipeline.
+#
 # The firmware's 64-bit PCI window must lie above RAM and typed memory
 # (tests/pciwin/pci_window.py), with a 1 GiB 64-bit BAR (ivshmem-plain),
 # under TCG:
@@ -14,49 +17,56 @@
 #     normal memory; the guest must reach its init and BAR2 must lie in
 #     the window computed from the layout, above all RAM.  3 cases.
 #
-#   scripts/pciwin.sh [--cases seabios,ovmf]   (default: both)
+#   scripts/pciwin.sh [--cases seabios,ovmf] [--types spm,reserved,normal]
+#                                       (default: all)
 #
 # Last line "pciwin: N passed, N failed, N skipped".  Serial logs of the
-# ovmf cases: .cache/logs/pciwin/.
+# ovmf cases: PCIWIN_LOGDIR (default .cache/logs/pciwin/).
 #
 # Environment: PCIWIN_QEMU (default: the patched binary `make check`
 # builds), copied with its qemu-bundle/ into PCIWIN_SCRATCH (default
 # .cache/pciwin-scratch/) so that a rebuild does not disturb the run.
+# scripts/mutate.sh --smoke runs it against a mutated build, which must
+# fail.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-cases=seabios,ovmf
+cases=seabios,ovmf types=spm,reserved,normal
 while [ $# -gt 0 ]; do
     case $1 in
     --cases) cases=${2:?--cases needs a list}; shift 2 ;;
     --cases=*) cases=${1#--cases=}; shift ;;
-    *) die "usage: scripts/pciwin.sh [--cases seabios,ovmf]" ;;
+    --types) types=${2:?--types needs a list}; shift 2 ;;
+    --types=*) types=${1#--types=}; shift ;;
+    *) die "usage: scripts/pciwin.sh [--cases seabios,ovmf] [--types spm,reserved,normal]" ;;
     esac
 done
+for t in ${types//,/ }; do
+    case $t in spm|reserved|normal) ;; *) die "unknown type '$t' (spm, reserved, normal)" ;; esac
+done
+ntypes=$(wc -w <<<"${types//,/ }")
 want() { [[ ,$cases, == *,$1,* ]]; }
 for c in ${cases//,/ }; do
     case $c in seabios|ovmf) ;; *) die "unknown case family '$c' (seabios, ovmf)" ;; esac
 done
 total=0
-want seabios && total=$((total + 9))
-want ovmf && total=$((total + 3))
+want seabios && total=$((total + 3 * ntypes))
+want ovmf && total=$((total + ntypes))
 
 src=${PCIWIN_QEMU:-$CACHE/check/build/qemu-system-x86_64}
 qemu=$(snapshot_qemu "${PCIWIN_SCRATCH:-$CACHE/pciwin-scratch}" qemu "$src")
 if [ -z "$qemu" ]; then
-    echo "  SKIP  all cases: no working QEMU at $src (make check builds it; or set PCIWIN_QEMU=)"
-    echo "pciwin: 0 passed, 0 failed, $total skipped"
-    exit 0
+    skip "all $total cases: no working QEMU at $src (make check builds it; or set PCIWIN_QEMU=)"
+    verdict pciwin; exit 0
 fi
 if ! "$ROOT/scripts/guest-assets.sh" 2>"$LOGS/pciwin-assets.log"; then
-    echo "  SKIP  all cases: firmware and guest packages unavailable: $(grep '^error:' "$LOGS/pciwin-assets.log" | tail -1)"
-    echo "pciwin: 0 passed, 0 failed, $total skipped"
-    exit 0
+    skip "all $total cases: firmware and guest packages unavailable: $(grep '^error:' "$LOGS/pciwin-assets.log" | tail -1)"
+    verdict pciwin; exit 0
 fi
 # shellcheck source=/dev/null
 . "$CACHE/guest/assets.env"
-args=(--qemu "$qemu" --cases "$cases" --logdir "$LOGS/pciwin")
+args=(--qemu "$qemu" --cases "$cases" --types "$types" --logdir "${PCIWIN_LOGDIR:-$LOGS/pciwin}")
 if want seabios; then
     sbp=$("$ROOT/scripts/seabios.sh" 2>"$LOGS/pciwin-seabios.log") ||
         die "SeaBIOS with patches/seabios/ did not build (log: $LOGS/pciwin-seabios.log)"

@@ -1,11 +1,18 @@
 #!/bin/bash
+# Run QEMU's qtest-x86_64 and qtest-i386 suites in a build, as JSON lines.
+# Called by: qtest-compare.sh.
+#
 # Run QEMU's x86 qtest suites (qtest-x86_64 and qtest-i386, the two
 # targets whose suites carry the series' tests upstream) in a build
 # directory, minus the tests in tests/qtest-exclude.txt, and write the
 # result of every test as JSON lines {"name": ..., "result": ...} to
-# OUT; names are SUITE/TEST.  For the series' own numa-memmap-test, the
+# OUT; names are SUITE/TEST.  The tests run under TCG only: /dev/kvm, if
+# present, is hidden (tcg_only in lib.sh; root).  For the series' own numa-memmap-test, the
 # subtests that skipped themselves (TAP "ok N PATH # SKIP REASON") are
-# kept too, as "skips": ["PATH: REASON", ...].  With TEST names, only those run.  A run
+# kept too, as "skips": ["PATH: REASON", ...]; a test that did not pass
+# keeps how it failed, as "failure" (tests/lib/qtest_judge.py), so that
+# the base can be judged to fail it the same way.  With TEST names, only
+# those run.  A run
 # that ends without a result for every test it started (interrupted,
 # crashed) is an error, never a result.
 #   scripts/qtest.sh BUILD OUT [LABEL [SUITE/TEST...]]
@@ -37,19 +44,34 @@ if [ ${#run[@]} -eq 0 ]; then
 fi
 say "qtest[$name]: building and running ${#run[@]} of ${#all[@]} tests of ${suites[*]}, 2 at a time (log: $log)"
 rm -f "$build/meson-logs/qtest-run.json"
+# under TCG only, as on QEMU's CI runners: with /dev/kvm present the tests
+# that can use KVM (bios-tables-test, pxe-test, ...) would run under the
+# host's KVM, which on nested hosts lacks SMM and stops guests with
+# internal-error, on the unpatched base too (tcg_only in lib.sh)
+# (without root they run as they are, and the base comparison judges
+# what fails on both)
+runner=(tcg_only)
+if [ -e /dev/kvm ] && ! unshare -m true 2>/dev/null; then
+    say "qtest[$name]: warning: cannot hide /dev/kvm (not root): tests that can use KVM will use it"
+    runner=()
+fi
 set +e
-"$meson" test -C "$build" --logbase qtest-run --num-processes "$(nproc)" \
+"${runner[@]}" "$meson" test -C "$build" --logbase qtest-run --num-processes "$(nproc)" \
     --print-errorlogs "${run[@]}" >"$log" 2>&1
 set -e
 [ -s "$build/meson-logs/qtest-run.json" ] || { tail -30 "$log"; die "meson test produced no results"; }
-python3 - "$build/meson-logs/qtest-run.json" "$out" "${run[@]}" <<'PY'
+PYTHONPATH=$ROOT/tests/lib python3 - "$build/meson-logs/qtest-run.json" "$out" "${run[@]}" <<'PY'
 import json, re, sys
-res, skips = {}, {}
+from qtest_judge import signature
+res, skips, fails = {}, {}, {}
 for line in open(sys.argv[1]):
     if line.strip():
         d = json.loads(line)
         name = d["name"].split(" / ")[-1]
         res[name] = d["result"]
+        if d["result"] not in ("OK", "EXPECTEDFAIL", "SKIP"):
+            fails[name] = signature(d["result"], (d.get("stdout") or "")
+                                    + "\n" + (d.get("stderr") or ""))
         if name.endswith("/numa-memmap-test"):
             skips[name] = [f"{m.group(1)}: {m.group(2)}" for m in
                            re.finditer(r"^ok \d+ (\S+) # SKIP ?(.*)$",
@@ -63,5 +85,7 @@ with open(sys.argv[2], "w") as f:
         d = {"name": k, "result": res[k]}
         if k in skips:
             d["skips"] = skips[k]
+        if k in fails:
+            d["failure"] = fails[k]
         f.write(json.dumps(d) + "\n")
 PY

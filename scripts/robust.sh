@@ -1,4 +1,7 @@
 #!/bin/bash
+# Error matrix, fuzzer, guest-ABI identity and their self-tests.
+# Called by: make robust, check.sh (step robust), the pipeline.
+#
 # Robustness tests of the memmap-type series, against built binaries:
 #  1. tests/robust/error_matrix.py   every invalid configuration, on the
 #                                    command line and through QMP
@@ -7,6 +10,9 @@
 #                                    with --long)
 #  3. tests/robust/abi_identity.py   fw_cfg e820/ACPI/SMBIOS byte-identical
 #                                    to the unpatched QEMU without memmap-type
+#  4. their negative controls: fuzz.py --self-test (every way of breaking
+#     the oracle is caught) and abi_identity.py --self-test (guest-visible
+#     changes on the patched side fail the comparison)
 #   scripts/robust.sh [--long]
 # Binaries: QEMU_PATCHED (default .cache/check/build/qemu-system-x86_64)
 # and QEMU_BASE (default .cache/check/base/build/qemu-system-x86_64).
@@ -14,7 +20,8 @@
 # of `make check` is repeatable; --long uses a new random seed unless
 # ROBUST_SEED is set (every run prints its seed; replay with
 # tests/robust/fuzz.py --seed S --count N).
-# One log per part: .cache/logs/robust-{error-matrix,fuzz,abi-identity}.log.
+# One log per part: .cache/logs/robust-{error-matrix,fuzz,abi-identity,
+# fuzz-selftest,abi-selftest}.log.
 # Last line: "robust: N passed, N failed, N skipped" (the sum of the
 # three parts); exit status 1 on any failure.
 set -euo pipefail
@@ -33,28 +40,21 @@ if [ -n "$long" ]; then
     count=2000; seed=${ROBUST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 fi
 
-pass=0; fail=0; skip=0; bad=()
+bad=()
 for b in "$QEMU_PATCHED" "$QEMU_BASE"; do
-    [ -x "$b" ] || { fail=$((fail + 1)); bad+=("missing binary $b"); }
+    [ -x "$b" ] || { fail "missing binary $b"; bad+=("missing binary $b"); }
 done
 
-part() { # NAME LOG CMD...: run one part, add up its closing line
-    local name=$1 log=$2 last p f s; shift 2
-    say "robust: $name (log: ${log#$ROOT/})"
-    local t0=$SECONDS
+part() { # NAME LOG CMD...: run one part, add its verdict line's counts
+    local name=$1 log=$2 t0=$SECONDS; shift 2
+    say "robust: $name (log: ${log#"$ROOT"/})"
     "$@" >"$log" 2>&1 || true
-    last=$(tail -1 "$log")
-    if [[ $last =~ ^[a-z-]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-        p=${BASH_REMATCH[1]}; f=${BASH_REMATCH[2]}; s=${BASH_REMATCH[3]}
-    else
-        p=0; f=1; s=0; last="no result line ($last)"
-    fi
-    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
-    printf '  %-13s %s (%d s)\n' "$name" "$last" $((SECONDS - t0))
+    add_step "$name" "$log" || true
+    printf '  %-13s %s (%d s)\n' "$name" "$(tail -1 "$log")" $((SECONDS - t0))
     # each skip with its reason, for make check's list of expected skips
     grep -E '^ *SKIP' "$log" | sed -E "s/^ *SKIP:? */  SKIP  $name: /" || true
-    if [ "$f" != 0 ]; then
-        bad+=("$name (log: ${log#$ROOT/})")
+    if grep -qE "^$name: [0-9]+ passed, [1-9][0-9]* failed" "$log"; then
+        bad+=("$name (log: ${log#"$ROOT"/})")
         grep -E '^(FAIL|    )' "$log" | head -20 | sed 's/^/    /' || true
     fi
 }
@@ -67,9 +67,13 @@ if [ ${#bad[@]} = 0 ]; then
     grep '^fuzz: seed .*configurations' "$LOGS/robust-fuzz.log" | sed 's/^/    /' || true
     part abi-identity "$LOGS/robust-abi-identity.log" \
         python3 "$T/abi_identity.py" --patched "$QEMU_PATCHED" --base "$QEMU_BASE"
+    # negative controls: each comparison above must be able to fail
+    part fuzz-selftest "$LOGS/robust-fuzz-selftest.log" \
+        python3 "$T/fuzz.py" --self-test --qemu "$QEMU_PATCHED" --seed "$seed"
+    part abi-selftest "$LOGS/robust-abi-selftest.log" \
+        python3 "$T/abi_identity.py" --self-test --patched "$QEMU_PATCHED" --base "$QEMU_BASE"
 fi
 if [ ${#bad[@]} -gt 0 ]; then
     echo "FAILED:"; printf '  %s\n' "${bad[@]}"
 fi
-echo "robust: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+verdict robust

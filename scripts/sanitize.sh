@@ -1,4 +1,7 @@
 #!/bin/bash
+# ASan + UBSan build of the series and the memmap-type tests against it.
+# Called by: make sanitize.
+#
 # `make sanitize`: QEMU with the series, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, and the memmap-type tests run against it
 # with every sanitizer report made fatal.
@@ -47,9 +50,6 @@ while [ $# -gt 0 ]; do
     shift
 done
 nice=${NICE:-10}
-pass=0; fail=0; skip=0
-ok()  { pass=$((pass + 1)); printf '  PASS  %s\n' "$*"; }
-bad() { fail=$((fail + 1)); printf '  FAIL  %s\n' "$*"; }
 
 mkdir -p "$CACHE/sanitize"
 "$S/deps.sh"
@@ -80,39 +80,38 @@ for t in numa-memmap-test numa-test; do
     if (cd "$build" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
             timeout 1200 nice -n "$nice" "tests/qtest/$t") >"$log" 2>&1 &&
        sanitizer_clean "$log"; then
-        ok "qtest $t ($(grep -c '^ok ' "$log") cases) under ASan+UBSan"
+        pass "qtest $t ($(grep -c '^ok ' "$log") cases) under ASan+UBSan"
     else
         tail -20 "$log"
-        bad "qtest $t under ASan+UBSan (log: $log)"
+        fail "qtest $t under ASan+UBSan (log: $log)"
     fi
 done
 
 log=$LOGS/sanitize-error-matrix.log
 if timeout 1800 nice -n "$nice" python3 "$ROOT/tests/robust/error_matrix.py" \
         --qemu "$qemu" >"$log" 2>&1 && sanitizer_clean "$log"; then
-    ok "error matrix under ASan+UBSan: $(tail -1 "$log")"
+    pass "error matrix under ASan+UBSan: $(tail -1 "$log")"
 else
     grep -E '^(FAIL|  )' "$log" | head -20
-    bad "error matrix under ASan+UBSan: $(tail -1 "$log") (log: $log)"
+    fail "error matrix under ASan+UBSan: $(tail -1 "$log") (log: $log)"
 fi
 
 log=$LOGS/sanitize-fuzz.log
 if timeout 3600 nice -n "$nice" python3 "$ROOT/tests/robust/fuzz.py" --qemu "$qemu" \
         --count "$count" --seed "${SANITIZE_SEED:-1}" --timeout 120 >"$log" 2>&1 &&
    sanitizer_clean "$log"; then
-    ok "fuzz --count $count under ASan+UBSan: $(tail -1 "$log")"
+    pass "fuzz --count $count under ASan+UBSan: $(tail -1 "$log")"
 else
     grep -E '^(FAIL|MISMATCH|  )' "$log" | head -20
-    bad "fuzz --count $count under ASan+UBSan: $(tail -1 "$log") (log: $log)"
+    fail "fuzz --count $count under ASan+UBSan: $(tail -1 "$log") (log: $log)"
 fi
 
 nfiles=$(find "$reports" -type f | wc -l)
 if grep -lE "$report_re" "$reports"/* >/dev/null 2>&1; then
     grep -hE -A5 "$report_re" "$reports"/* | head -40
-    bad "no sanitizer report from any QEMU process: reports in $(grep -lE "$report_re" "$reports"/* | wc -l) of $nfiles files under ${reports#$ROOT/}/"
+    fail "no sanitizer report from any QEMU process: reports in $(grep -lE "$report_re" "$reports"/* | wc -l) of $nfiles files under ${reports#$ROOT/}/"
 else
-    ok "no sanitizer report from any of the QEMU processes ($nfiles runtime log files, only the swapcontext warning)"
+    pass "no sanitizer report from any of the QEMU processes ($nfiles runtime log files, only the swapcontext warning)"
 fi
 
-echo "sanitize: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+verdict sanitize

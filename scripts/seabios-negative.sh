@@ -1,55 +1,70 @@
 #!/bin/bash
+# SeaBIOS scenarios must fail without the SeaBIOS series or one of its patches.
+# Called by: check.sh (step seabios-negative).
+#
 # The SeaBIOS guest scenarios prove the SeaBIOS series only if they fail
-# without it: boot them with SeaBIOS built from the same source without
-# the series (scripts/seabios.sh --stock); their checks must fail, and
-# for the reason the series is about:
-#   q35-sbp-spm            no soft reserved entry in SeaBIOS's e820
-#   sbp-table-full         no soft reserved entries for the 127 spm nodes
-#   sbp-table-reserved     no soft reserved entry for the spm nodes
-#   sbp-table-interleaved  the reserved and normal nodes overflow
-#                          SeaBIOS's 128-entry map ("Unable to allocate")
+# without it; run by scripts/check.sh (make check).
+#
+# 1. Stock SeaBIOS (scripts/seabios.sh --stock, the same source without
+#    the series): these scenarios' checks must fail, and for the reason
+#    the series is about:
+#      q35-sbp-spm            no soft reserved entry in SeaBIOS's e820
+#      sbp-table-full         no soft reserved entries for the 127 spm nodes
+#      sbp-table-reserved     no soft reserved entry for the spm nodes
+#      sbp-table-interleaved  the reserved and normal nodes overflow
+#                             SeaBIOS's 128-entry map ("Unable to allocate")
+# 2. Each patch the series keeps: the series without it (or without its
+#    rule, where later patches need its definitions), from
+#    tests/mutate/seabios_variants.py (scripts/seabios.sh --variant N);
+#    the variant's scenario must fail with the variant's FAIL line.
 #
 #   scripts/seabios-negative.sh QEMU
 #
-# Last line "seabios-negative: N passed, N failed, 0 skipped".
+# Scenario logs go to .cache/logs/seabios-negative/, so that the logs of
+# the passing runs stay the evidence.  Last line "seabios-negative: N
+# passed, N failed, 0 skipped".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ $# = 1 ] || die "usage: $0 QEMU"
 qemu=$1
 log=$LOGS/guest-sbp-stock.log
-pass=0 fail=0
-result() {
-    [ "$1" = PASS ] && pass=$((pass + 1)) || fail=$((fail + 1))
-    printf '  %s  %s\n' "$1" "$2"
-}
-# scenario, then the FAIL line (a regular expression) that must be among
-# the reasons
-cases=("q35-sbp-spm|FAIL  SeaBIOS e820 lacks soft reserved"
-       "sbp-table-full|FAIL  SeaBIOS e820 over .*, 0 soft reserved in the map"
-       "sbp-table-reserved|FAIL  SeaBIOS e820 lacks soft reserved"
-       "sbp-table-interleaved|FAIL  SeaBIOS: .*its e820 map overflowed")
+V=$ROOT/tests/mutate/seabios_variants.py
+: >"$log"
 
-if ! stock=$("$ROOT/scripts/seabios.sh" --stock 2>"$log"); then
-    result FAIL "stock SeaBIOS build (log: $log)"
+# must_fail SCENARIO BIOS WANT WHAT: SCENARIO booted with BIOS (a
+# bios-256k.bin) must fail, among its reasons a FAIL line matching WANT
+# (a regular expression); WHAT names the firmware in the result line
+must_fail() {
+    local name=$1 bios=$2 want=$3 what=$4 one=$log.one
+    echo "#### $name with $what" >>"$log"
+    if QEMU=$qemu GUEST_SEABIOS_PATCHED=$bios GUEST_LOGDIR=$LOGS/seabios-negative \
+        "$ROOT/scripts/guest-run.sh" "$name" >"$one" 2>&1; then
+        fail "guest: $name passes with $what too: the scenario proves nothing (log: $log)"
+    elif grep -Eq "^  $want" "$one"; then
+        pass "guest: $name fails with $what, as it must ($(grep -c '^  FAIL' "$one") checks fail: $(grep -m1 -E "^  $want" "$one" | sed 's/^  FAIL  //' | cut -c1-120))"
+    else
+        fail "guest: $name with $what failed for another reason (want /$want/; log: $log)"
+    fi
+    cat "$one" >>"$log"
+    rm -f "$one"
+}
+
+version=$(lock base_tag seabios | sed 's/^rel-//; s/-orig$//')
+if ! stock=$("$ROOT/scripts/seabios.sh" --stock 2>>"$log"); then
+    fail "stock SeaBIOS build (log: $log)"
 else
-    version=$(lock base_tag seabios | sed 's/^rel-//; s/-orig$//')
-    for c in "${cases[@]}"; do
-        name=${c%%|*} want=${c#*|}
-        echo "#### $name with stock SeaBIOS $version" >>"$log"
-        # scenario logs in a folder of their own: guest-$name.log in
-        # .cache/logs/ stays the evidence of the passing run
-        if QEMU=$qemu GUEST_SEABIOS_PATCHED=$stock/bios-256k.bin GUEST_LOGDIR=$LOGS/seabios-negative \
-            "$ROOT/scripts/guest-run.sh" "$name" >"$log.one" 2>&1; then
-            result FAIL "guest: $name passes with stock SeaBIOS too: the scenario proves nothing (log: $log)"
-        elif grep -Eq "^  $want" "$log.one"; then
-            result PASS "guest: $name fails with stock SeaBIOS $version, as it must ($(grep -c '^  FAIL' "$log.one") checks fail: $(grep -m1 -E "^  $want" "$log.one" | sed 's/^  FAIL  //' | cut -c1-120))"
-        else
-            result FAIL "guest: $name with stock SeaBIOS failed for another reason (log: $log)"
-        fi
-        cat "$log.one" >>"$log"
-    done
-    rm -f "$log.one"
+    must_fail q35-sbp-spm "$stock/bios-256k.bin" "FAIL  SeaBIOS e820 lacks soft reserved" "stock SeaBIOS $version"
+    must_fail sbp-table-full "$stock/bios-256k.bin" "FAIL  SeaBIOS e820 over .*, 0 soft reserved in the map" "stock SeaBIOS $version"
+    must_fail sbp-table-reserved "$stock/bios-256k.bin" "FAIL  SeaBIOS e820 lacks soft reserved" "stock SeaBIOS $version"
+    must_fail sbp-table-interleaved "$stock/bios-256k.bin" "FAIL  SeaBIOS: .*its e820 map overflowed" "stock SeaBIOS $version"
 fi
-echo "seabios-negative: $pass passed, $fail failed, 0 skipped"
-[ "$fail" = 0 ]
+for i in $(seq 0 $(($(python3 "$V" count) - 1))); do
+    IFS=$'\t' read -r what name want < <(python3 "$V" describe "$i")
+    if ! dir=$("$ROOT/scripts/seabios.sh" --variant "$i" 2>>"$log"); then
+        fail "SeaBIOS $what: does not build (log: $log)"
+    else
+        must_fail "$name" "$dir/bios-256k.bin" "$want" "SeaBIOS $what"
+    fi
+done
+verdict seabios-negative

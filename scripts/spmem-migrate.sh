@@ -1,4 +1,7 @@
 #!/bin/bash
+# Does migration keep the bytes of a typed range: sp-mem, pc-dimm, memmap.
+# Called by: compare.sh (make compare).
+#
 # Migration of bytes in a typed 1 GiB range at 4 GiB: sp-mem vs pc-dimm vs memmap-type=spm.
 # Called by scripts/compare.sh (make compare); runs tests/migration/spmem_migrate.py.
 #
@@ -82,7 +85,7 @@ rc=0
 timeout --kill-after=5 "$LIMIT" python3 "$ROOT/tests/migration/spmem_migrate.py" "${args[@]}" \
     2> >(tee -a "$LOG" >&2) | tee -a "$LOG" || rc=$?
 if [ $rc = 124 ] || [ $rc = 137 ]; then
-    echo "FAIL: the run hit its hard timeout ($LIMIT s); log $LOG"
-    echo "spmem-migrate: 0 passed, 1 failed, 0 skipped"
+    fail "the run hit its hard timeout ($LIMIT s); log $LOG"
+    verdict spmem-migrate || true
 fi
 exit $rc

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Fetch Debian sid's QEMU 11.1.3 (upstream's sp-mem) into .cache/spmem/.
+# Called by: spmem-smoke.sh, compare.sh, guest-run.sh, the pipeline.
+#
 # Upstream QEMU's own sp-mem device (QEMU 11.1), to compare the series
 # with: Debian sid's binary package qemu-system-x86 and its whole
 # run-time dependency closure, pinned in spmem.lock, downloaded with

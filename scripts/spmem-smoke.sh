@@ -1,4 +1,7 @@
 #!/bin/bash
+# Upstream's -device sp-mem boots the project's guest.
+# Called by: make spmem, check.sh (step spmem), the pipeline.
+#
 # Smoke check of upstream QEMU's sp-mem device (Debian sid's QEMU 11.1.3,
 # scripts/spmem-qemu.sh): boot the project's guest (bookworm's 6.1
 # kernel, the test initramfs, sid's OVMF, as in the guest scenarios)

@@ -49,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 for sub in ("lib", "pciwin", "guest"):
     sys.path.insert(0, os.path.join(HERE, "..", sub))
 from qemulib import Qemu, QemuError  # noqa: E402
+from results import Results  # noqa: E402
 from compare_rows import compare_row  # noqa: E402
 from pci_window import ivshmem, bars, tail, UNASSIGNED  # noqa: E402
 import parse_report  # noqa: E402
@@ -423,22 +424,18 @@ def main():
     for i in ifaces:
         if i not in IFACES:
             ap.error(f"unknown interface {i} (memmap, spmem)")
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    res = Results("compare-pciwin", sep=": ")
     for s in setups:
         for i in ifaces:
             p = Probe(o, s, i)
             why = p.skip_reason()
             t0 = time.monotonic()
             if why:
-                res, detail = "SKIP", why
+                verdict, detail = "SKIP", why
             else:
-                res, detail = p.run()
-            counts[res] += 1
-            print(f"{res}: {p.name} ({time.monotonic() - t0:.1f} s): "
-                  f"{detail}", flush=True)
-    print(f"compare-pciwin: {counts['PASS']} passed, {counts['FAIL']} "
-          f"failed, {counts['SKIP']} skipped")
-    return 1 if counts["FAIL"] else 0
+                verdict, detail = p.run()
+            res.record(verdict, f"{p.name} ({time.monotonic() - t0:.1f} s): {detail}")
+    return res.verdict()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from compare_rows import compare_row  # noqa: E402
+from results import Results  # noqa: E402
 
 GiB, MiB = 1 << 30, 1 << 20
 SOFT_RESERVED, RESERVED, RAM = 0xEFFFFFFF, 2, 1
@@ -340,14 +341,10 @@ class Runner:
                     raise SystemExit(f"{b} -version: {v!r}")
                 self.names[iface] = f"QEMU {m.group(1)}" + (
                     " + series" if iface == "memmap" else " (Debian sid)")
-        self.passed = self.failed = self.skipped = 0
+        self.results = Results("compare-probes", sep=": ")
 
     def verdict(self, ok, text):
-        print(("PASS" if ok else "FAIL") + f": {text}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
+        self.results.record("PASS" if ok else "FAIL", text)
 
     def how(self, iface, opts, accel="qtest"):
         return f"{self.names.get(iface, iface)}: qemu-system-x86_64 -accel {accel} -S " \
@@ -863,19 +860,15 @@ class Runner:
             ifaces = [i for i in ("memmap", "spmem") if self.bins[i]]
             for i in ("memmap", "spmem"):
                 if not self.bins[i]:
-                    print(f"SKIP: rss-untouched/startup [{i}]: {self.skip[i]}")
-                    self.skipped += 1
+                    self.results.skipped(f"rss-untouched/startup [{i}]: {self.skip[i]}")
             if ifaces:
                 self.one(f"rss-untouched/startup [{', '.join(ifaces)}]", ifaces[0],
                          lambda: self.rss_and_startup(ifaces))
-        print(f"compare-probes: {self.passed} passed, {self.failed} failed, "
-              f"{self.skipped} skipped")
-        return 1 if self.failed else 0
+        return self.results.verdict()
 
     def one(self, name, iface, fn):
         if not self.bins[iface]:
-            print(f"SKIP: {name}: {self.skip[iface] or 'no QEMU'}")
-            self.skipped += 1
+            self.results.skipped(f"{name}: {self.skip[iface] or 'no QEMU'}")
             return
         t = time.monotonic()
         try:

@@ -11,17 +11,31 @@ destination's file proves the guest runs there.  Migration is over TCP on
 Cases (one log each, .cache/logs/migrate-CASE.log):
   base-to-patched       unpatched -> patched, NUMA without memmap-type
   patched-to-base       and back (the guest migrated above)
-  spm-patched-to-patched  patched -> patched, node 1 memmap-type=spm above 4 GiB
+  spm-patched-to-patched  patched -> patched, node 1 memmap-type=spm above
+                        4 GiB, booted with the patched SeaBIOS and the
+                        migrate mode of tests/guest/init (its report, then
+                        a counter, the report again every 5 s)
   neg-spm-size          negative: destination's spm node has another size;
                         the migration must fail, and the source keep running
-  neg-spm-untyped       negative: destination without memmap-type; the
-                        migration stream does not carry the type, so the
-                        migration completes; the check (`info numa` of
-                        source and destination must match) must fail
+  spm-to-untyped        destination without memmap-type: QEMU does not
+                        check it (the type is configuration, like every
+                        -numa option, and the documentation says the
+                        destination must be started with the same
+                        settings); the case asserts what then happens
 A positive case passes when the migration completes, the destination
 runs, its counter advances past the source's last value, and `info numa`
-is the same on both sides.  A negative case passes when it fails the way
-it is expected to.  Last line: "migrate: N passed, N failed, N skipped".
+is the same on both sides.  For the spm node, the guest's view is checked
+on the source (its boot report), on the destination after the migration
+(its next report: the dax device, and fw_cfg etc/e820 as the guest reads
+it from the destination's QEMU) and after system_reset on the destination
+(firmware and kernel read the destination's e820 again): node 1 is one
+soft reserved e820 entry at 4 GiB, of its size, and one dax device on
+node 1 there.  spm-to-untyped passes when the migration completes, the
+running guest keeps its dax device, the destination's etc/e820 has node
+1 as RAM, and after system_reset the guest has no dax device and node 1
+as usable RAM; anything else (a refused migration, a guest that loses
+the device while running) FAILs, so that the documented behaviour is
+revisited.  Last line: "migrate: N passed, N failed, N skipped".
 """
 
 import argparse
@@ -34,19 +48,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import qemulib  # noqa: E402
+from guest_console import (GuestError, counters, dax_key, fwcfg_e820,  # noqa: E402
+                           wait_counter, wait_report)
+from results import Results  # noqa: E402
 
 MACHINE = "pc-q35-10.2"          # a versioned machine type both builds know
 
 
-class Fail(Exception):
-    pass
-
-
-def counters(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, errors="replace") as f:
-        return [int(m) for m in re.findall(r"^@@ counter (\d+)\s*$", f.read(), re.M)]
+Fail = GuestError
+GiB, MiB = 1 << 30, 1 << 20
+SOFT_RESERVED = 0xEFFFFFFF
+E820_RE = re.compile(r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.+)")
 
 
 class Run:
@@ -64,8 +76,11 @@ class Run:
 
 
 class VM:
-    def __init__(self, name, binary, nodes, env, logdir, incoming=None):
-        """nodes: [(MiB, type or None)], node 0 below 4 GiB"""
+    def __init__(self, name, binary, nodes, env, logdir, incoming=None, dax=False):
+        """nodes: [(MiB, type or None)], node 0 below 4 GiB; DAX: the
+        patched SeaBIOS (it passes soft reserved entries on), the migrate
+        mode of tests/guest/init and reboots allowed (system_reset); else
+        stock SeaBIOS, the counter mode and -no-reboot"""
         self.name, self.binary = name, binary
         self.serial = os.path.join(logdir, "migrate", f"{name}.serial")
         os.makedirs(os.path.dirname(self.serial), exist_ok=True)
@@ -82,11 +97,13 @@ class VM:
             if t:
                 opt += f",memmap-type={t}"
             args += ["-numa", opt]
-        args += ["-bios", env["GUEST_SEABIOS"], "-kernel", env["GUEST_KERNEL"],
+        bios = env["GUEST_SEABIOS_PATCHED"] if dax else env["GUEST_SEABIOS"]
+        args += ["-bios", bios, "-kernel", env["GUEST_KERNEL"],
                  "-initrd", env["GUEST_INITRD"],
-                 "-append", "console=ttyS0 panic=-1 quiet memmap_demo=counter",
-                 "-no-reboot", "-chardev", f"file,id=con,path={self.serial}",
-                 "-serial", "chardev:con"]
+                 "-append", "console=ttyS0 panic=-1 quiet memmap_demo="
+                 + ("migrate" if dax else "counter")]
+        args += [] if dax else ["-no-reboot"]
+        args += ["-chardev", f"file,id=con,path={self.serial}", "-serial", "chardev:con"]
         if incoming:
             args += ["-incoming", incoming]
         self.vm = qemulib.Qemu(binary, args, accel="tcg", timeout=20)
@@ -108,16 +125,12 @@ class VM:
 
     def wait_counter(self, above, timeout):
         """wait for a counter value > above; returns the values seen"""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            c = counters(self.serial)
-            if c and c[-1] > above:
-                return c
-            if not self.alive():
-                raise Fail(f"{self.name} exited: {self.stop()}")
-            time.sleep(0.2)
-        raise Fail(f"{self.name}: no counter above {above} within {timeout} s "
-                   f"(seen: {counters(self.serial)[-3:]})")
+        wait_counter(self.vm, self.serial, above, timeout, self.name)
+        return counters(self.serial)
+
+    def report(self, name, count, timeout):
+        return wait_report(self.vm, self.serial, name, count, timeout,
+                           f"{self.name}'s guest")
 
     def stop(self):
         if self.started:
@@ -156,8 +169,9 @@ def boot(run, vm, timeout):
             f"{time.monotonic() - run.t0:.1f} s")
 
 
-def positive(run, src, dst, timeout):
-    """migrate src -> dst (not started yet), check the guest runs on dst"""
+def migrate_to(run, src, dst, timeout):
+    """migrate src -> dst (not started yet); the guest must run on dst.
+    Returns (text, info numa of src, info numa of dst)."""
     port = qemulib.free_port()
     dst.vm.args += ["-incoming", f"tcp:127.0.0.1:{port}"]
     dst.start(run)
@@ -166,7 +180,7 @@ def positive(run, src, dst, timeout):
     status, err, secs = migrate(run, src, f"tcp:127.0.0.1:{port}", timeout)
     if status != "completed":
         raise Fail(f"migration {status}: {err}")
-    last_src = max(counters(src.serial))
+    last_src = counters(src.serial)[-1]
     seen = dst.wait_counter(last_src + 1, 15)
     st = dst.status()
     numa_dst = dst.info_numa()
@@ -176,24 +190,73 @@ def positive(run, src, dst, timeout):
     run.say("info numa (destination):\n" + numa_dst)
     if st != "running":
         raise Fail(f"destination status {st}")
-    run.say(f"destination serial (last lines):\n" +
+    run.say("destination serial (last lines):\n" +
             "".join(open(dst.serial, errors="replace").readlines()[-4:]))
+    return (f"migrated in {secs:.2f} s; counter {last_src} on the source -> "
+            f"{seen[-1]} on the destination"), numa_src, numa_dst
+
+
+def numa_diff(a, b):
+    a, b = a.splitlines(), b.splitlines()
+    return "; ".join([f"source only: {x!r}" for x in a if x not in b] +
+                     [f"destination only: {x!r}" for x in b if x not in a])
+
+
+def positive(run, src, dst, timeout):
+    """migrate_to, and `info numa` must be the same on both sides"""
+    text, numa_src, numa_dst = migrate_to(run, src, dst, timeout)
     if numa_src != numa_dst:
-        a, b = numa_src.splitlines(), numa_dst.splitlines()
-        diff = [f"source only: {l!r}" for l in a if l not in b] + \
-               [f"destination only: {l!r}" for l in b if l not in a]
-        raise Fail("info numa differs between source and destination (" +
-                   "; ".join(diff) + ")")
-    return f"migrated in {secs:.2f} s; counter {last_src} on the source -> {seen[-1]} on the destination"
+        raise Fail("info numa differs between source and destination ("
+                   + numa_diff(numa_src, numa_dst) + ")")
+    return text
+
+
+def view(rep, node, base, size):
+    """what one guest report says of the node at BASE: its e820 entries
+    (from the kernel's boot log), its entries in fw_cfg etc/e820 (read by
+    the guest from its QEMU now), its dax devices, its MemTotal"""
+    e820 = []
+    for line in rep.get("e820", []):
+        m = E820_RE.match(line)
+        if m and int(m.group(1), 16) < base + size and int(m.group(2), 16) >= base:
+            e820.append((int(m.group(1), 16), int(m.group(2), 16) + 1 - int(m.group(1), 16),
+                         m.group(3).strip()))
+    fw = [e for e in fwcfg_e820((rep.get("fwcfg-e820") or [""])[0])
+          if e[0] < base + size and e[0] + e[1] > base]
+    dax = [dax_key(x) for x in rep.get("dax", [])]
+    mem = {x.split()[0]: int(x.split()[1]) for x in rep.get("node", []) if len(x.split()) == 2}
+    return {"e820": e820, "fwcfg": fw, "dax": dax, "memtotal_kb": mem.get(str(node))}
+
+
+def show_view(v):
+    return (f"e820 {[(hex(a), hex(n), t) for a, n, t in v['e820']]}, "
+            f"fw_cfg {[(hex(a), hex(n), hex(t)) for a, n, t in v['fwcfg']]}, "
+            f"dax {v['dax']}, MemTotal {v['memtotal_kb']} kB")
+
+
+def want_spm(v, node, base, size, when):
+    """the node is soft reserved, one dax device on NODE, at BASE"""
+    bad = []
+    if v["e820"] != [(base, size, "soft reserved")]:
+        bad.append("e820 is not one soft reserved entry of the node")
+    if v["fwcfg"] and v["fwcfg"] != [(base, size, SOFT_RESERVED)]:
+        bad.append("fw_cfg etc/e820 has not the node as one soft reserved entry")
+    if not v["fwcfg"]:
+        bad.append("no fw_cfg etc/e820 read by the guest")
+    if [d[1:] for d in v["dax"]] != [(str(node), base, str(size))]:
+        bad.append(f"not one dax device on node {node} at {base:#x}")
+    if bad:
+        raise Fail(f"{when}: " + "; ".join(bad) + ": " + show_view(v))
+    return f"{v['dax'][0][0]} on node {node} at {base:#x}, e820 soft reserved"
 
 
 def case(results, name, logdir, fn, skip=None):
+    """run one case FN, recorded in RESULTS (a results.Results)"""
     run = Run(name, logdir)
     t = time.monotonic()
     if skip:
         run.say(f"SKIP: {skip}")
-        results.append(("SKIP", name, skip, 0))
-        print(f"  SKIP  {name}: {skip}", flush=True)
+        results.skipped(f"{name}: {skip}")
         return False
     try:
         msg = fn(run)
@@ -203,8 +266,7 @@ def case(results, name, logdir, fn, skip=None):
         res = "FAIL"
     secs = time.monotonic() - t
     run.say(f"{res}: {msg}")
-    results.append((res, name, msg, secs))
-    print(f"  {res}  {name} ({secs:.1f} s): {msg}  [log {run.log.name}]", flush=True)
+    results.record(res, f"{name} ({secs:.1f} s): {msg}  [log {run.log.name}]")
     return res == "PASS"
 
 
@@ -216,11 +278,12 @@ def main():
     ap.add_argument("--boot-timeout", type=float, default=40)
     ap.add_argument("--migrate-timeout", type=float, default=30)
     o = ap.parse_args()
-    env = {k: os.environ[k] for k in ("GUEST_SEABIOS", "GUEST_KERNEL", "GUEST_INITRD")}
+    env = {k: os.environ[k] for k in ("GUEST_SEABIOS", "GUEST_SEABIOS_PATCHED",
+                                      "GUEST_KERNEL", "GUEST_INITRD")}
     L = o.logdir
     plain = [(512, None), (256, None)]           # node 1 at 4 GiB, no memmap-type
     spm = [(512, None), (256, "spm")]
-    results = []
+    results = Results("migrate", indent="  ", sep="  ")
     vms = []
 
     def mk(*a, **k):
@@ -256,14 +319,28 @@ def main():
              skip=no_base or (None if ok else "base-to-patched failed"))
 
         # --- patched <-> patched with memmap-type=spm ---------------------
+        # node 1: 256 MiB of spm at 4 GiB (max-ram-below-4g is node 0's size)
+        base1, size1 = 4 * GiB, spm[1][0] * MiB
+
         def spm_p2p(run):
-            a = mk("spm-1", o.patched, spm)
-            boot(run, a, o.boot_timeout)
-            b = mk("spm-2", o.patched, spm)
+            a = mk("spm-1", o.patched, spm, dax=True)
+            a.start(run)
+            v = view(a.report("boot", 1, o.boot_timeout), 1, base1, size1)
+            run.say("source guest at boot: " + show_view(v))
+            seen = want_spm(v, 1, base1, size1, "source guest at boot")
+            b = mk("spm-2", o.patched, spm, dax=True)
             r = positive(run, a, b, o.migrate_timeout)
             a.stop()
+            v = view(b.report("after", 1, 20), 1, base1, size1)
+            run.say("destination guest after the migration: " + show_view(v))
+            want_spm(v, 1, base1, size1, "destination guest after the migration")
+            b.vm.qmp("system_reset")
+            v = view(b.report("boot", 1, o.boot_timeout), 1, base1, size1)
+            run.say("destination guest after system_reset: " + show_view(v))
+            want_spm(v, 1, base1, size1, "destination guest after system_reset")
             state["s"] = b
-            return r
+            return (f"{r}; the guest's {seen} before, after the migration and "
+                    f"after system_reset on the destination")
 
         def neg_size(run):
             src = state["s"]
@@ -279,7 +356,7 @@ def main():
                 raise Fail("migration to a destination whose spm node is 128 MiB instead of "
                            "256 MiB completed: it should have failed")
             # the source must go on running
-            last = max(counters(src.serial))
+            last = counters(src.serial)[-1]
             src.wait_counter(last + 1, 10)
             st = src.status()
             if st != "running":
@@ -289,38 +366,50 @@ def main():
             return (f"failed as expected in {secs:.2f} s (source: {err!r}; destination: "
                     f"{why!r}); source still running, counter past {last}")
 
-        def neg_untyped(run):
+        def spm_to_untyped(run):
+            # what a destination started without memmap-type does: QEMU
+            # takes the migration (the type is not in the stream); the
+            # running guest keeps the view it booted with, and sees the
+            # destination's only when it reboots
             src = state["s"]
-            dst = mk("neg-untyped", o.patched, plain)
-            try:
-                r = positive(run, src, dst, o.migrate_timeout)
-            except Fail as e:
-                run.say(f"check failed as expected: {e}")
-                src.stop()
-                dst.stop()
-                msg = str(e)
-                if "info numa differs" not in msg:
-                    raise Fail(f"failed, but not on the memmap-type check: {msg}")
-                return ("migration completed (the stream does not carry memmap-type); the "
-                        "check failed as expected: " + msg)
-            raise Fail(f"expected the check to fail, but: {r}")
+            dst = mk("untyped", o.patched, plain, dax=True)
+            text, numa_src, numa_dst = migrate_to(run, src, dst, o.migrate_timeout)
+            src.stop()
+            differ = numa_diff(numa_src, numa_dst)
+            if not differ:
+                raise Fail("info numa is the same on both sides: the destination was "
+                           "meant to lack memmap-type")
+            v = view(dst.report("after", 1, 20), 1, base1, size1)
+            run.say("destination guest after the migration: " + show_view(v))
+            if [d[1:] for d in v["dax"]] != [("1", base1, str(size1))]:
+                raise Fail("the running guest lost its dax device in the migration: "
+                           + show_view(v))
+            if v["fwcfg"] != [(base1, size1, 1)]:
+                raise Fail("the destination's etc/e820 does not have node 1 as RAM: "
+                           + show_view(v))
+            dst.vm.qmp("system_reset")
+            v = view(dst.report("boot", 1, o.boot_timeout), 1, base1, size1)
+            run.say("destination guest after system_reset: " + show_view(v))
+            if v["dax"] or v["e820"] != [(base1, size1, "usable")] or not v["memtotal_kb"]:
+                raise Fail("after system_reset the guest does not have node 1 as usable "
+                           "RAM without a dax device: " + show_view(v))
+            return (f"{text}; QEMU accepts a destination without memmap-type ({differ}); "
+                    f"the running guest keeps its dax device, the destination's "
+                    f"etc/e820 has node 1 as RAM, and after system_reset node 1 is "
+                    f"usable RAM ({v['memtotal_kb']} kB), no dax device")
 
         ok = case(results, "spm-patched-to-patched", L, spm_p2p)
         dep = None if ok else "spm-patched-to-patched failed"
         case(results, "neg-spm-size", L, neg_size, skip=dep)
-        case(results, "neg-spm-untyped", L, neg_untyped, skip=dep)
+        case(results, "spm-to-untyped", L, spm_to_untyped, skip=dep)
     finally:
         for v in vms:
             try:
                 v.stop()
             except Exception:            # noqa: BLE001
                 pass
-    p = sum(r[0] == "PASS" for r in results)
-    f = sum(r[0] == "FAIL" for r in results)
-    s = sum(r[0] == "SKIP" for r in results)
     print(f"migrate: total {time.monotonic() - t_all:.1f} s")
-    print(f"migrate: {p} passed, {f} failed, {s} skipped")
-    return 1 if f else 0
+    return results.verdict()
 
 
 if __name__ == "__main__":

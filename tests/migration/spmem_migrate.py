@@ -69,6 +69,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import qemulib  # noqa: E402
+from guest_console import GuestError, counters, dax_key, wait_counter, wait_phase  # noqa: E402
+from results import Results  # noqa: E402
 from compare_rows import compare_row  # noqa: E402
 
 GiB = 1 << 30
@@ -76,8 +78,8 @@ PATTERN_LEN = 4096
 HOW = "scripts/spmem-migrate.sh"
 
 
-class Fail(Exception):
-    """the measurement could not be made"""
+# the measurement could not be made
+Fail = GuestError
 
 
 def say(msg):
@@ -344,76 +346,6 @@ def guest_args(env, serial, dax):
             "-chardev", f"file,id=con,path={serial}", "-serial", "chardev:con"]
 
 
-def phases(path):
-    """[(phase name, [dax line]) of every complete "@@ BEGIN NAME" ...
-    "@@ END NAME" report on the console log PATH, in order; a dax line is
-    the text after "@@ dax " (a report whose BEGIN is not in the log,
-    e.g. begun on the source before the migration, is not counted)"""
-    try:
-        with open(path, errors="replace") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return []
-    out, cur = [], None
-    for line in text.splitlines():
-        line = line.rstrip("\r")
-        if line.startswith("@@ BEGIN "):
-            cur = (line[9:].strip(), [])
-        elif cur and line == f"@@ END {cur[0]}":
-            out.append(cur)
-            cur = None
-        elif cur and line.startswith("@@ dax "):
-            cur[1].append(line[7:].strip())
-    return out
-
-
-def dax_key(line):
-    """(device, target_node, start, size) of a dax line"""
-    f = line.split()
-    kv = dict(x.split("=", 1) for x in f[1:] if "=" in x)
-    start = kv.get("start", "-")
-    try:
-        start = int(start, 16)
-    except ValueError:
-        pass
-    return (f[0], kv.get("target_node"), start, kv.get("size"))
-
-
-def wait_phase(vm, serial, name, count, timeout, who):
-    """the dax lines of the COUNT-th complete report NAME on SERIAL"""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = [d for n, d in phases(serial) if n == name]
-        if len(got) >= count:
-            return got[count - 1]
-        if vm.proc.poll() is not None:
-            vm.stop()
-            raise Fail(f"{who} exited {vm.returncode}: {vm.stderr.strip()}")
-        time.sleep(0.2)
-    raise Fail(f"{who}: no complete '{name}' report within {timeout:.0f} s")
-
-
-def counters(path):
-    try:
-        with open(path, errors="replace") as f:
-            return [int(m) for m in re.findall(r"^@@ counter (\d+)\s*$", f.read(), re.M)]
-    except FileNotFoundError:
-        return []
-
-
-def wait_counter(vm, serial, above, timeout, who):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        c = counters(serial)
-        if c and c[-1] > above:
-            return c[-1]
-        if vm.proc.poll() is not None:
-            vm.stop()
-            raise Fail(f"{who} exited {vm.returncode}: {vm.stderr.strip()}")
-        time.sleep(0.2)
-    raise Fail(f"{who}: no guest counter above {above} within {timeout} s")
-
-
 def measure_running(cfg, work, timeout, boot_timeout, env):
     say(f"migrate-running {cfg.name}: probing where QEMU puts the range")
     addr, where = probe(cfg)
@@ -534,12 +466,11 @@ def main():
     if have_guest and not env["GUEST_SEABIOS_PATCHED"]:
         say("no patched SeaBIOS (GUEST_SEABIOS_PATCHED): migrate-running does not check dax")
     cfgs = configs(o.sid, o.patched)
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    results = Results("spmem-migrate", sep=": ")
     t_all = time.monotonic()
 
     def result(res, msg):
-        counts[res] += 1
-        print(f"{res}: {msg}", flush=True)
+        results.record(res, msg)
 
     modes = ["paused", "running"] if o.mode == "all" else [o.mode]
     for mode in modes:
@@ -606,9 +537,7 @@ def main():
             compare_row(q, "memmap", f"{mm.bytes_text()}; {mm.figures()}{runs}{dax_cell(mm)}",
                         dax_ev(mm) + mm.evidence(), HOW)
     print(f"spmem-migrate: total {time.monotonic() - t_all:.1f} s", flush=True)
-    print(f"spmem-migrate: {counts['PASS']} passed, {counts['FAIL']} failed, "
-          f"{counts['SKIP']} skipped", flush=True)
-    return 1 if counts["FAIL"] else 0
+    return results.verdict()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,12 @@ with small edits of the QEMU tree; numa-memmap-test must then fail.
     python3 mutations.py count
     python3 mutations.py apply N SRC     # prints the rule, edits SRC
     python3 mutations.py smoke           # "N<TAB>subtest regex" of SMOKE
+    python3 mutations.py pciwin N        # "OPTIONS<TAB>FAIL regex" of
+                                         # PCIWIN, or nothing
 """
 import sys
+
+from edits import apply_edits
 
 # (rule, [(file, old, new), ...])
 MUTATIONS = [
@@ -128,10 +132,24 @@ SMOKE = [
      r":check_e820: assertion failed \(table\[i\]\.type == e->type\)"),
     ("typed nodes are never merged with a neighbour",
      r":check_e820: assertion failed \(table\[i\]\.(length|base) == e->(length|base)\)"),
+    ("the firmware's 64-bit PCI window stays above typed memory",
+     r":check_reserved_memory_end: "),
     ("etc/reserved-memory-end covers the normal memory after typed nodes",
      r":check_reserved_memory_end: "),
     ("typed memory below or across 4 GiB is refused", r":test_error_case: "),
 ]
+
+# ... and, for the rules a firmware acts on, the guest-level check that
+# must fail too: scripts/pciwin.sh options, and a regular expression
+# that every FAIL line must match.  Without the series' hunk that makes
+# etc/reserved-memory-end cover typed memory, SeaBIOS puts its 64-bit
+# window on the spm node (tests/pciwin/pci_window.py).
+PCIWIN = {
+    "the firmware's 64-bit PCI window stays above typed memory":
+        ("--cases seabios --types spm",
+         r"FAIL  seabios-.*/spm .*BAR2 at 0x[0-9a-f]+ is below the end of "
+         r"typed memory"),
+}
 
 
 def main():
@@ -143,13 +161,13 @@ def main():
         for rule, pattern in SMOKE:
             print("%d\t%s" % (names.index(rule), pattern))
         return
+    if sys.argv[1] == "pciwin":
+        rule = MUTATIONS[int(sys.argv[2])][0]
+        if rule in PCIWIN:
+            print("%s\t%s" % PCIWIN[rule])
+        return
     rule, edits = MUTATIONS[int(sys.argv[2])]
-    for path, old, new in edits:
-        path = f"{sys.argv[3]}/{path}"
-        text = open(path).read()
-        if text.count(old) != 1:
-            sys.exit(f"mutation anchor not found once in {path}: {old!r}")
-        open(path, "w").write(text.replace(old, new))
+    apply_edits(sys.argv[3], edits, f"mutation '{rule}'")
     print(rule)
 
 

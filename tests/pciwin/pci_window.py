@@ -49,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "guest"))
 from qemulib import Qemu, QemuError  # noqa: E402
+from results import Results  # noqa: E402
 import parse_report  # noqa: E402
 
 M = 1 << 20
@@ -417,20 +418,16 @@ def main():
             for t in types:
                 jobs.append((run_ovmf, a.qemu, name, code, vars_, a.kernel,
                              a.initrd, t, a.ovmf_timeout, a.logdir))
-    passed = failed = 0
+    res = Results("pciwin", indent="  ", sep="  ")
     for name, why in skips:
-        print(f"  SKIP  {name}: {why}", flush=True)
+        res.skipped(f"{name}: {why}")
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
         futs = [ex.submit(timed, *j) for j in jobs]
         for f in futs:
             name, verdict, detail, secs = f.result()
-            print(f"  {verdict}  {name} ({secs:.1f} s): {detail}", flush=True)
-            if verdict == "PASS":
-                passed += 1
-            else:
-                failed += 1
-    print(f"pciwin: {passed} passed, {failed} failed, {len(skips)} skipped")
-    return 1 if failed else 0
+            res.record("PASS" if verdict == "PASS" else "FAIL",
+                       f"{name} ({secs:.1f} s): {detail}")
+    return res.verdict()
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ ignored.
                     [--extra-patched ARG]...
 
 --extra-patched appends an argument to the patched QEMU's command line
-only; it exists to show that the comparison can fail (for example
---extra-patched=-smbios --extra-patched=type=1,serial=x, or
---patched pointing at the unpatched binary plus an extra -numa node).
+only; it exists to show that the comparison can fail.  --self-test does
+that on every run of make check (scripts/robust.sh): an SMBIOS, an e820
+and an ACPI change on the patched side must each fail naming the file,
+and the unpatched binary must fail a case listed in EXPECTED_DIFF.
 
 Last line: "abi-identity: N passed, N failed, N skipped".
 """
@@ -40,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from qemulib import Qemu  # noqa: E402
+from results import Results  # noqa: E402
 
 DEFAULT_PATCHED = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
 DEFAULT_BASE = os.path.join(ROOT, ".cache/check/base/build/qemu-system-x86_64")
@@ -300,6 +302,72 @@ def describe_diff(name, a, b):
     return d
 
 
+def judge(name, base, patched, args, extra, timeout):
+    """Compare one configuration; returns ("PASS"|"FAIL", text, detail
+    lines)"""
+    try:
+        a = read_files(base, args, timeout)
+        b = read_files(patched, args + extra, timeout)
+    except RuntimeError as e:
+        return "FAIL", f"{name}: {e}", []
+    diffs = []
+    for n in sorted(set(a) | set(b)):
+        if n not in a or n not in b:
+            diffs.append(f"{n}: only in {'base' if n in a else 'patched'}")
+        elif a[n] != b[n]:
+            diffs.append(f"{n}: {describe_diff(n, a[n], b[n])}")
+    files = len([n for n in a if not n.startswith("(")])
+    if name in EXPECTED_DIFF:
+        if not diffs:
+            return "FAIL", (f"{name}: identical, but listed as an expected "
+                            f"difference: update EXPECTED_DIFF"), []
+        why, summary = check_expected_diff(name, a, b)
+        if why is None:
+            return "PASS", (f"{name}: expected difference "
+                            f"({EXPECTED_DIFF[name][0]}): SRAT memory affinity "
+                            f"only: {summary}"), []
+        return "FAIL", f"{name}: not the expected difference: {why}", diffs
+    if not diffs:
+        return "PASS", f"{name} ({files} files identical)", []
+    return "FAIL", name, diffs
+
+
+# --self-test: each must make the comparison FAIL, naming the file
+# that differs (a guest-visible change the identity check exists to see)
+SELF_TESTS = [
+    ("an SMBIOS change on the patched side", "q35/128M",
+     ["-smbios", "type=1,serial=selftest"], "etc/smbios/smbios-tables"),
+    ("an e820 change on the patched side", "q35/3G-max-ram-below-4g=1G",
+     ["-machine", "max-ram-below-4g=1536M"], "etc/e820"),
+    ("an ACPI change on the patched side (a second CPU)",
+     "q35/numa-3-nodes-across-4G", ["-smp", "2"], "etc/acpi/tables"),
+]
+
+
+def self_test(o):
+    cases = dict(CASES)
+    r = Results("abi-selftest")
+    for what, name, extra, file in SELF_TESTS:
+        verdict, text, diffs = judge(name, o.base, o.patched, cases[name], extra,
+                                     o.timeout)
+        hit = [d for d in diffs if d.startswith(file + ":")]
+        if verdict == "FAIL" and hit:
+            r.passed(f"abi-selftest: {what} ({name} + {' '.join(extra)}): "
+                     f"caught: {hit[0].splitlines()[0][:150]}")
+        else:
+            r.failed(f"abi-selftest: {what} ({name} + {' '.join(extra)}): "
+                     f"{verdict} {text} {diffs[:2]}")
+    # an expected difference that vanishes must fail too: the base
+    # binary as the "patched" one
+    name = next(iter(EXPECTED_DIFF))
+    verdict, text, _ = judge(name, o.base, o.base, cases[name], [], o.timeout)
+    ok = verdict == "FAIL" and "listed as an expected difference" in text
+    (r.passed if ok else r.failed)(
+        f"abi-selftest: the unpatched binary on the expected-difference case "
+        f"{name}: {verdict} {text[:150]}")
+    return r.verdict()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--patched", default=os.environ.get("QEMU_PATCHED", DEFAULT_PATCHED))
@@ -309,7 +377,11 @@ def main():
                     help="append this argument to the patched QEMU's command line")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--self-test", action="store_true",
+                    help="show that the comparison fails on guest-visible changes")
     o = ap.parse_args()
+    if o.self_test:
+        return self_test(o)
     cases = [c for c in CASES if not o.only or o.only in c[0]]
     if o.list:
         for name, args in cases:
@@ -317,55 +389,17 @@ def main():
         return 0
     print(f"abi-identity: base    {o.base}\nabi-identity: patched {o.patched}"
           + (f" + {' '.join(o.extra_patched)}" if o.extra_patched else ""))
-    passed = failed = skipped = 0
+    res = Results("abi-identity")
     t0 = time.time()
     for name, args in cases:
         if not (os.access(o.base, os.X_OK) and os.access(o.patched, os.X_OK)):
-            print(f"SKIP {name}: binary missing")
-            skipped += 1
+            res.skipped(f"{name}: binary missing")
             continue
-        try:
-            a = read_files(o.base, args, o.timeout)
-            b = read_files(o.patched, args + o.extra_patched, o.timeout)
-        except RuntimeError as e:
-            print(f"FAIL {name}: {e}")
-            failed += 1
-            continue
-        diffs = []
-        for n in sorted(set(a) | set(b)):
-            if n not in a or n not in b:
-                diffs.append(f"{n}: only in {'base' if n in a else 'patched'}")
-            elif a[n] != b[n]:
-                diffs.append(f"{n}: {describe_diff(n, a[n], b[n])}")
-        files = len([n for n in a if not n.startswith("(")])
-        if name in EXPECTED_DIFF:
-            if not diffs:
-                print(f"FAIL {name}: identical, but listed as an expected "
-                      f"difference: update EXPECTED_DIFF")
-                failed += 1
-                continue
-            why, summary = check_expected_diff(name, a, b)
-            if why is None:
-                print(f"PASS {name}: expected difference "
-                      f"({EXPECTED_DIFF[name][0]}): SRAT memory affinity only: "
-                      f"{summary}")
-                passed += 1
-            else:
-                print(f"FAIL {name}: not the expected difference: {why}")
-                for d in diffs:
-                    print(f"    {d}")
-                failed += 1
-        elif not diffs:
-            print(f"PASS {name} ({files} files identical)")
-            passed += 1
-        else:
-            print(f"FAIL {name}")
-            for d in diffs:
-                print(f"    {d}")
-            failed += 1
+        verdict, text, diffs = judge(name, o.base, o.patched, args,
+                                     o.extra_patched, o.timeout)
+        res.record(verdict, "\n".join([text] + [f"    {d}" for d in diffs]))
     print(f"abi-identity: {len(cases)} configurations, {time.time() - t0:.1f} s")
-    print(f"abi-identity: {passed} passed, {failed} failed, {skipped} skipped")
-    return 1 if failed else 0
+    return res.verdict()
 
 
 if __name__ == "__main__":

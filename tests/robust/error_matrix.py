@@ -52,6 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from qemulib import Qemu  # noqa: E402
+from results import Results  # noqa: E402
 
 DEFAULT_QEMU = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
 G, M, K, T = 1 << 30, 1 << 20, 1 << 10, 1 << 40
@@ -737,12 +738,11 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--timeout", type=int, default=60)
     o = ap.parse_args()
-    passed = failed = skipped = 0
+    res = Results("error-matrix")
     t0 = time.time()
     if not os.access(o.qemu, os.X_OK):
-        print(f"SKIP error-matrix: no QEMU binary at {o.qemu}")
-        print(f"error-matrix: 0 passed, 0 failed, {len(CASES)} skipped")
-        return 0
+        res.skipped(f"error-matrix: no QEMU binary at {o.qemu}")
+        return res.verdict()
     machines, accels, objects = available(o.qemu)
     print(f"error-matrix: {o.qemu}")
 
@@ -750,15 +750,8 @@ def main():
     # a known bug any more (the three reported bugs are fixed in the series)
 
     def report(kind, name, detail, case=None):
-        nonlocal passed, failed, skipped
         detail = " | ".join(ln for ln in (detail or "").splitlines() if ln.strip())
-        print(f"{kind} {name}" + (f": {detail}" if detail else ""), flush=True)
-        if kind == "PASS":
-            passed += 1
-        elif kind == "FAIL":
-            failed += 1
-        else:
-            skipped += 1
+        res.record(kind, name + (f": {detail}" if detail else ""))
 
     for case in CASES:
         if o.only and o.only not in case.name:
@@ -813,8 +806,7 @@ def main():
             except Result as e:
                 report("FAIL", name + " [qmp]", str(e), case)
     print(f"error-matrix: {time.time() - t0:.1f} s")
-    print(f"error-matrix: {passed} passed, {failed} failed, {skipped} skipped")
-    return 1 if failed else 0
+    return res.verdict()
 
 
 if __name__ == "__main__":

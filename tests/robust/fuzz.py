@@ -60,7 +60,9 @@ series), =align-first (check alignment before "below 4 GiB", also below
 4 GiB, as in r7), =resmem-typed-end (etc/reserved-memory-end from the
 end of the highest typed range, as in r7) or =suggest (suggest the wrong
 max-ram-below-4g value) makes the oracle wrong on purpose; the fuzzer
-must then report mismatches.
+must then report mismatches.  --self-test does that for every mode on
+one configuration that tells the broken oracle from the true one
+(make check runs it, scripts/robust.sh).
 
 Last line: "fuzz: N passed, N failed, N skipped" (one test per
 configuration).
@@ -80,6 +82,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from qemulib import Qemu  # noqa: E402
+from results import Results  # noqa: E402
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 HT_START, HT_SIZE = 0xfd00000000, 0x300000000
@@ -814,8 +817,60 @@ def fmt_srat(t):
                     for nd, a, n, f in t)
 
 
+BREAK_MODES = ["merge-typed", "no-merge", "no-relocate", "no-align",
+               "align-4k", "align-first", "resmem-typed-end", "suggest"]
+
+
+def verdict_key(v):
+    return (v.ok, v.reason, v.pattern, v.e820, v.srat, v.late,
+            getattr(v, "hint", None), v.fix, v.node, getattr(v, "resmem", None))
+
+
+def self_test(qemu, seed, timeout, limit=20000):
+    """For every FUZZ_BREAK_ORACLE mode: find a configuration on which
+    the broken oracle and the true one disagree (oracle only, no QEMU),
+    then run QEMU on it: the true oracle must agree with QEMU, the
+    broken one must be reported as a mismatch.  Shows that the fuzzer
+    can fail, on every run, for every kind of rule."""
+    global BREAK
+    rng = random.Random(seed)
+    r = Results("fuzz-selftest")
+    for mode in BREAK_MODES:
+        found = None
+        for n in range(limit):
+            cfg = generate(random.Random(rng.getrandbits(64)))
+            BREAK = ""
+            good = verdict_key(oracle(cfg))
+            BREAK = mode
+            if verdict_key(oracle(cfg)) != good:
+                found = (n + 1, cfg)
+                break
+        BREAK = ""
+        if not found:
+            r.failed(f"fuzz-selftest: {mode}: no configuration among {limit} "
+                     f"where the broken oracle differs; the generator misses the rule")
+            continue
+        tried, cfg = found
+        kind, detail = run_one(qemu, cfg, timeout)
+        BREAK = mode
+        bkind, bdetail = run_one(qemu, cfg, timeout)
+        BREAK = ""
+        if kind != "mismatch" and bkind == "mismatch":
+            r.passed(f"fuzz-selftest: {mode}: configuration {tried} tells it "
+                     f"apart: true oracle {kind}, broken oracle reported: "
+                     f"{bdetail.splitlines()[0][:150]}")
+        else:
+            r.failed(f"fuzz-selftest: {mode}: true oracle {kind} ({detail[:150]}), "
+                     f"broken oracle {bkind} ({bdetail[:150]})\n"
+                     f"    qemu-system-x86_64 {cfg.describe()}")
+    return r.verdict()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--self-test", action="store_true",
+                    help="break the oracle in every way FUZZ_BREAK_ORACLE "
+                         "knows, one configuration each: each must be caught")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--qemu", default=os.environ.get("QEMU_PATCHED", DEFAULT_QEMU))
@@ -826,13 +881,15 @@ def main():
                     help="print configuration number N of the seed and exit")
     o = ap.parse_args()
     seed = o.seed if o.seed is not None else random.SystemRandom().randrange(1 << 32)
+    if o.self_test:
+        return self_test(o.qemu, seed, o.timeout)
     print(f"fuzz: seed {seed} (replay: {sys.argv[0]} --seed {seed} --count {o.count})")
     if BREAK:
         print(f"fuzz: FUZZ_BREAK_ORACLE={BREAK}: the oracle is wrong on purpose")
+    res = Results("fuzz")
     if not os.access(o.qemu, os.X_OK):
-        print(f"SKIP fuzz: no QEMU binary at {o.qemu}")
-        print(f"fuzz: 0 passed, 0 failed, {o.count} skipped")
-        return 0
+        res.skipped(f"fuzz: no QEMU binary at {o.qemu}")
+        return res.verdict()
     rng = random.Random(seed)
     # each configuration has its own seed, so that one can be replayed
     cfgs = [(i, generate(random.Random(rng.getrandbits(64))))
@@ -857,12 +914,11 @@ def main():
                 i, cfg = todo.pop(0)
             results[i] = run_one(o.qemu, cfg, o.timeout)
             kind, detail = results[i]
-            with lock:
-                if kind == "mismatch":
-                    print(f"FAIL #{i}: {detail}\n    replay: --seed {seed} --show {i}"
-                          f"\n    qemu-system-x86_64 {cfg.describe()}", flush=True)
-                elif o.verbose:
-                    print(f"PASS #{i}: {kind}: {detail}", flush=True)
+            if kind == "mismatch":
+                res.failed(f"#{i}: {detail}\n    replay: --seed {seed} --show {i}"
+                           f"\n    qemu-system-x86_64 {cfg.describe()}")
+            else:
+                res.passed(f"#{i}: {kind}: {detail}", show=o.verbose)
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, min(o.jobs, 2)))]
     for t in threads:
@@ -896,9 +952,7 @@ def main():
                   if k.startswith("fix followed: ")))
     for r in sorted(reasons, key=lambda r: -reasons[r]):
         print(f"fuzz:   refused {reasons[r]:4d} x {r}")
-    n_fail = kinds.count("mismatch")
-    print(f"fuzz: {len(cfgs) - n_fail} passed, {n_fail} failed, 0 skipped")
-    return 1 if n_fail else 0
+    return res.verdict()
 
 
 if __name__ == "__main__":
