@@ -8,7 +8,7 @@
 
 # Guest kernels (guest.lock: kernel = 6.1, kernel612 = 6.12, kernel72 = 7.2)
 KERNELS=(6.1 6.12 7.2)
-SCENARIOS=(q35-ovmf-spm q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
+SCENARIOS=(q35-ovmf-spm q35-ovmf-spm-4g q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
            q35-ovmf-two-spm-nohmat pc-ovmf-spm q35-ovmf-spm-2m q35-spm-unaligned
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
            pc-sbp-spm base-qemu-sbp sbp-table-full sbp-table-reserved
@@ -68,6 +68,10 @@ define() {
     q35-ovmf-spm)
         nodes=(2048:- 1024:spm); online=1
         desc="q35 + OVMF: one spm node, onlined as RAM through kmem" ;;
+    q35-ovmf-spm-4g)
+        # the example of the series' qemu-options documentation (patch 8)
+        nodes=(2048:- 4096:spm)
+        desc="q35 + OVMF: qemu-options' example, 2 GiB normal and 4 GiB spm at 4 GiB" ;;
     q35-ovmf-reserved)
         nodes=(2048:- 1024:reserved)
         desc="q35 + OVMF: one reserved node" ;;
