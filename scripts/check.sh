@@ -200,8 +200,15 @@ if [ "$n" -gt 0 ]; then
         $(cat "$S/robust.sh" "$S/lib.sh" "$ROOT"/tests/robust/*.py "$ROOT/tests/lib/qemulib.py" | sha256sum)
         $(dpkg-query -W seabios ipxe-qemu qemu-system-data 2>&1) seed=${ROBUST_SEED:-}" "$S/robust.sh"
     MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
-    BENCH_PATCHED=$QEMU_PATCHED BENCH_BASE=$QEMU_BASE suite bench-smoke "$S/bench.sh" --smoke
-    PCIWIN_QEMU=$QEMU_PATCHED suite pciwin "$S/pciwin.sh"
+    # the benchmark smoke run and the firmware PCI window: decided by the
+    # binaries, the SeaBIOS series, the guest kit and their scripts
+    cached_step bench-smoke "$(sha256sum "$QEMU_PATCHED" "$QEMU_BASE")
+        $(cat "$S/bench.sh" "$ROOT"/tests/bench/* "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
+        env BENCH_PATCHED="$QEMU_PATCHED" BENCH_BASE="$QEMU_BASE" "$S/bench.sh" --smoke
+    cached_step pciwin "$(sha256sum "$QEMU_PATCHED") $(series_hash seabios)
+        $(cat "$S/pciwin.sh" "$ROOT/tests/pciwin/pci_window.py" "$ROOT/tests/lib/qemulib.py" \
+              "$ROOT/tests/lib/results.py" "$ROOT/tests/guest/parse_report.py" "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
+        env PCIWIN_QEMU="$QEMU_PATCHED" "$S/pciwin.sh"
     # an spm node on a real /dev/dax0.0 and on hugepages, in nested
     # guests; decided by the binary, the SeaBIOS series, the guest kit
     # and the cases
