@@ -1,7 +1,7 @@
 # Shared helpers and the result library of every script here.
 # Called by: sourced by every script in scripts/.
 #
-# Shared helpers for the scripts in this folder; sourced, not run.
+# Sourced, not run.
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CACHE:-$ROOT/.cache}
