@@ -162,21 +162,24 @@ start_fails() {
 }
 
 # refused NAME WHAT PATTERN XML EMULATOR [SED...]: "virsh start" must fail
-# and its output have a line matching PATTERN (grep -E); sets $line (that
-# line) and $hint (the next one)
+# and the program's stderr in the domain log have a line matching PATTERN
+# (grep -E); sets $line (that line) and $hint (the next one).  The log,
+# not virsh's message: when the program exits at once, libvirt may report
+# only that its monitor connection was refused.
 refused() {
-    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 out
+    local name=$1 what=$2 pat=$3 xml=$4 emu=$5 err
     shift 5
     line="" hint=""
     start_fails "$name" "$what" "$xml" "$emu" "$@" || return 1
-    # only what the wrapper or QEMU said, not virsh's prefix
-    line=$(grep -E -m1 "$pat" <<<"$out" | grep -oE '(qemu-system-x86_64|qemu-memmap-wrapper): .*')
+    err=$(qemu_stderr "$name")
+    # only what the wrapper or QEMU said, not the log's time stamp
+    line=$(grep -E -m1 "$pat" <<<"$err" | grep -oE '(qemu-system-x86_64|qemu-memmap-wrapper): .*')
     if [ -z "$line" ]; then
-        fail "$what: virsh start failed, but not with /$pat/:"
+        fail "$what: virsh start failed, but $(domlog "$name") has no line /$pat/; virsh said:"
         printf '%s\n' "$out" | indent
         return 1
     fi
-    hint=$(grep -E -A1 -m1 "$pat" <<<"$out" | sed -n 2p)
+    hint=$(grep -E -A1 -m1 "$pat" <<<"$err" | sed -n 2p)
 }
 
 # wrapper_refuses NAME WHAT XML [SED...]: the wrapper must stop the start
