@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate matrix-negative robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -17,6 +17,7 @@ help:
 	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
 	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root)"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
+	@echo "make matrix-negative   a bug only a sanitizer sees: the CI matrix's asan-ubsan job must fail"
 	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
 	@echo "make sanitize  ASan+UBSan build of the series, running the new tests against it"
 	@echo "make migrate   live migration between unpatched and patched builds"
@@ -75,6 +76,9 @@ seabios-export:
 
 mutate: fetch
 	scripts/mutate.sh
+
+matrix-negative: fetch
+	scripts/matrix-negative.sh
 
 robust:
 	scripts/robust.sh --long

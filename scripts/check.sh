@@ -55,9 +55,14 @@ cache_state=warm
 # a check of check.sh's own (lib.sh's pass and fail), listed at the end
 # when it fails
 bad() { failed+=("$*"); fail "$*"; }
+# part NAME T0: record the wall time since T0 of work that is no step of
+# its own (installs, downloads, builds that later steps test)
+part() { printf 'part\t%s\t%s\n' "$1" $(($(date +%s) - $2)) >>"$record.new"; }
 
+t0=$(date +%s)
 "$S/deps.sh"
 "$S/fetch-base.sh"
+part "deps and fetch-base: packages, the QEMU base" "$t0"
 
 # expected skips of every step, with why (judge_step in lib.sh)
 expected=()
@@ -125,7 +130,9 @@ suite qtest-judge python3 "$ROOT/tests/lib/qtest_judge.py" --self-test
 suite qtest "$S/qtest-compare.sh" "$src" "$build" "$base_src" "$base_build"
 # the unpatched binary is also needed by the robustness, migration and
 # benchmark steps below
+t0=$(date +%s)
 "$S/build.sh" "$base_src" "$base_build" qemu-system-x86_64 qemu-system-i386 >&2
+part "build of the unpatched base" "$t0"
 
 # btt ARCH: the SRAT cases under TCG (cached by tree, case list, script)
 btt() {
@@ -163,6 +170,7 @@ cached_step mutate-smoke "$(series_hash) $(cat "$S/mutate.sh" "$S/pciwin.sh" "$R
 
 # QEMU's documentation with the series (Sphinx, warnings are errors)
 docs_key=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" docs "$(cat "$S/docs.sh")")
+t0=$(date +%s)
 if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then
     pass "QEMU documentation builds with the series (cached)"
 elif "$S/docs.sh"; then
@@ -170,11 +178,12 @@ elif "$S/docs.sh"; then
 else
     bad "QEMU documentation builds with the series (log: $LOGS/build-docs-build.log)"
 fi
+part "QEMU documentation build" "$t0"
 
 # The companion SeaBIOS series: hygiene, then the images the guest
 # scenarios boot with
 suite series-seabios "$S/check-series.sh" seabios "$CACHE/check/seabios-am"
-sbp=""
+sbp="" t0=$(date +%s)
 say "seabios: building SeaBIOS with patches/seabios/ (log: $LOGS/seabios-patched.log)"
 if sbdir=$("$S/seabios.sh"); then
     sbp=$sbdir/bios-256k.bin
@@ -182,6 +191,7 @@ if sbdir=$("$S/seabios.sh"); then
 else
     bad "SeaBIOS with patches/seabios/ builds (log: $LOGS/seabios-patched.log)"
 fi
+part "SeaBIOS with patches/seabios/ build" "$t0"
 
 if [ "$n" -gt 0 ]; then
     export QEMU_PATCHED=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64
@@ -243,11 +253,8 @@ if [ -s "$LOGS/guest.log" ]; then
         printf 'guest\t%s\t%s\t%s\t%s\n' "$g" "$(sed -E 's/.*\(boot ([0-9.]+) s.*/\1/' <<<"$l")" "${l%% *}" "$desc"
     done >>"$record.new"
 fi
-check_line="check: $npass passed, $nfail failed, $nskip skipped"
-printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-    "$(git -C "$ROOT" rev-parse --short HEAD)$([ -z "$(git -C "$ROOT" status --porcelain)" ] || echo +changes)" \
-    $(($(date +%s) - t_start)) "$check_line" "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" \
-    "$cache_state .cache" >>"$record.new"
+check_line=$(verdict_line check)
+record_run "$t_start" "$check_line" "$cache_state .cache" >>"$record.new"
 mv "$record.new" "$record"
 echo "check: took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s (record: ${record#"$ROOT"/}; scripts/timings.sh --record LABEL keeps it)"
 verdict check

@@ -19,9 +19,12 @@
 #   options: --needs (with JOB: run the jobs it needs first),
 #            --concurrency N (default 1), -- ARGS (passed to gitlab-ci-local)
 #
-# Prints each job's verdict (a job that did not run, because a job before
-# it failed, is SKIP) and ends with "ci-local: N passed, N failed, N
-# skipped"; exit status 1 when a job failed.  gitlab-ci-local keeps its
+# Prints each job's verdict and wall time (a job that did not run,
+# because a job before it failed, is SKIP) and ends with "ci-local: N
+# passed, N failed, N skipped"; exit status 1 when a job failed.  The
+# run's record (each job's verdict and seconds, then the run) goes to
+# .cache/logs/ci-local-record.tsv; scripts/timings.sh --record ci-local
+# keeps it for docs/timings.md.  gitlab-ci-local keeps its
 # state in .cache/gitlab-ci-local/ (each job's output in output/); the
 # whole run is logged to .cache/logs/ci-local.log.
 # Needs Node.js >= 20.19 and npm (the pinned version's own needs), and
@@ -129,7 +132,7 @@ args=(--force-shell-executor --concurrency "$conc" --no-color "${needs[@]}")
 if [ -n "$stage" ]; then args+=(--stage "$stage"); else args+=("${jobs[@]}"); fi
 log=$LOGS/ci-local.log
 say "ci-local: gitlab-ci-local $(node "$GCL" --version), shell executor, ${#expected[@]} job(s), concurrency $conc (log: $log)"
-rc=0
+rc=0 t_start=$(date +%s)
 gcl "${args[@]}" "${extra[@]}" 2>&1 | tee "$log" || rc=$?
 
 # gitlab-ci-local closes with one line per job that ran: " PASS  name",
@@ -139,19 +142,34 @@ declare -A job_verdict=()
 while read -r v name; do
     job_verdict[$name]=$v
 done < <(sed -n -E 's/^ (PASS|FAIL|WARN) +(.*[^ ]) *$/\1 \2/p' "$log")
+# ... and "NAME finished in 3.71 s" (or ms, min, h) when a job ends
+declare -A job_secs=()
+while IFS=$'\t' read -r name secs; do
+    job_secs[$name]=$secs
+done < <(awk '/ finished in [0-9.]+ (ms|s|min|h)$/ && !/^parsing and downloads/ {
+        u = $NF; v = $(NF - 1); $NF = ""; $(NF - 1) = ""; $(NF - 2) = ""; $(NF - 3) = ""
+        sub(/ +$/, ""); m = (u == "ms") ? 0.001 : (u == "min") ? 60 : (u == "h") ? 3600 : 1
+        printf "%s\t%.0f\n", $0, v * m }' "$log")
 # jobs that ran besides those expected (--needs)
 for j in "${!job_verdict[@]}"; do
     printf '%s\n' "${expected[@]}" | grep -qxF -- "$j" || expected+=("$j")
 done
 echo
 echo "ci-local: verdicts (each job's output: $state/output/)"
+record=$LOGS/ci-local-record.tsv
+: >"$record.new"
 for j in "${expected[@]}"; do
+    t=${job_secs[$j]:+ (${job_secs[$j]} s)}
     case ${job_verdict[$j]:-} in
-    PASS) pass "$j" ;;
-    FAIL) fail "$j" ;;
-    WARN) fail "$j (allowed to fail)" ;;
+    PASS) pass "$j$t" ;;
+    FAIL) fail "$j$t" ;;
+    WARN) fail "$j (allowed to fail)$t" ;;
     *) skip "$j (did not run: a job it waits for failed, or the run stopped)" ;;
     esac
+    printf 'job\t%s\t%s\t%s\n' "$j" "${job_secs[$j]:-}" "${job_verdict[$j]:-did not run}" >>"$record.new"
 done
 [ "$rc" = 0 ] || [ "$nfail" -gt 0 ] || fail "gitlab-ci-local exited with status $rc"
+record_run "$t_start" "$(verdict_line ci-local) (${#expected[@]} jobs)" \
+    "$([ -z "$(ls -A "$CACHE/results" 2>/dev/null)" ] && echo cold || echo warm) .cache" >>"$record.new"
+mv "$record.new" "$record"
 verdict ci-local

@@ -156,7 +156,17 @@ npass=0 nfail=0 nskip=0 STEP_T0=$(date +%s)
 pass() { echo "PASS $*"; npass=$((npass + 1)); }
 fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
 skip() { echo "SKIP $*"; nskip=$((nskip + 1)); }
-verdict() { echo "$1: $npass passed, $nfail failed, $nskip skipped"; [ "$nfail" = 0 ]; }
+verdict_line() { echo "$1: $npass passed, $nfail failed, $nskip skipped"; }
+verdict() { verdict_line "$1"; [ "$nfail" = 0 ]; }
+
+# record_run START VERDICT-LINE CLONE: the "run" line of a record that
+# scripts/timings.sh reads (date, commit, seconds since START, the
+# verdict, the machine, the state of .cache/)
+record_run() {
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+        "$(git -C "$ROOT" rev-parse --short HEAD)$([ -z "$(git -C "$ROOT" status --porcelain)" ] || echo +changes)" \
+        $(($(date +%s) - $1)) "$2" "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" "$3"
+}
 # tally PASS|FAIL|SKIP: count a check whose line is already printed (by a
 # part that ran apart, e.g. in a background job); anything else is FAIL
 tally() {

@@ -6,6 +6,9 @@ with small edits of the QEMU tree; numa-memmap-test must then fail.
     python3 mutations.py smoke           # "N<TAB>subtest regex" of SMOKE
     python3 mutations.py pciwin N        # "OPTIONS<TAB>FAIL regex" of
                                          # PCIWIN, or nothing
+    python3 mutations.py sanitizer SRC   # applies SANITIZER's edits,
+                                         # prints its rule and regex
+    python3 mutations.py sanitizer       # prints the regex only
 """
 import sys
 
@@ -151,6 +154,22 @@ PCIWIN = {
          r"typed memory"),
 }
 
+# A bug only a sanitizer sees (scripts/matrix-negative.sh): the node's
+# entry is read before the check for "no node" (-1, RAM of a machine
+# without NUMA nodes), one element before the array.  The value is not
+# used, so the tests pass without sanitizers; the asan-ubsan build of the
+# CI matrix must report the out-of-bounds index.
+SANITIZER = (
+    "the node is checked before its entry is read",
+    [("hw/i386/pc.c",
+      "static uint32_t pc_node_e820_type(MachineState *ms, int node)\n{\n"
+      "    if (node < 0) {",
+      "static uint32_t pc_node_e820_type(MachineState *ms, int node)\n{\n"
+      "    NumaMemmapType unchecked = ms->numa_state->nodes[node].memmap_type;\n"
+      "\n    (void)unchecked;\n    if (node < 0) {")],
+    r"hw/i386/pc\.c:[0-9]+:[0-9]+: runtime error: index -1 out of bounds",
+)
+
 
 def main():
     if sys.argv[1] == "count":
@@ -165,6 +184,14 @@ def main():
         rule = MUTATIONS[int(sys.argv[2])][0]
         if rule in PCIWIN:
             print("%s\t%s" % PCIWIN[rule])
+        return
+    if sys.argv[1] == "sanitizer":
+        rule, edits, pattern = SANITIZER
+        if len(sys.argv) == 2:
+            print(pattern)
+            return
+        apply_edits(sys.argv[2], edits, f"mutation '{rule}'")
+        print("%s\t%s" % (rule, pattern))
         return
     rule, edits = MUTATIONS[int(sys.argv[2])]
     apply_edits(sys.argv[3], edits, f"mutation '{rule}'")
