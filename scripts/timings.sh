@@ -103,8 +103,8 @@ for r in runs:
         res = f"`{line}`" if cached else line
         w.append(f"| {name} | {mmss(secs)} | {100 * float(secs) / tot:.0f}% | {cached} | {res} |")
     if r["guests"]:
-        w.append(f"\nIts guest scenarios (boot wall time under TCG, two boots at a time):\n")
-        w.append("| scenario | what it is | result | boot |")
+        w.append(f"\nIts guest scenarios (wall time of each boot under TCG, two at a time, or of QEMU refusing to start):\n")
+        w.append("| scenario | what it is | result | wall time |")
         w.append("| --- | --- | --- | --- |")
         for name, secs, res, desc in r["guests"]:
             w.append(f"| `{name}` | {desc} | {res} | {secs} s |")
