@@ -53,16 +53,16 @@ nice=${NICE:-10}
 # MATRIX_MUTATION=sanitizer (scripts/matrix-negative.sh): the tree also
 # gets the bug of SANITIZER in tests/mutate/mutations.py; its tree, logs
 # and verdict are named negative-CONFIG
-name=$config
+run=$config
 case ${MATRIX_MUTATION:-} in
 '') ;;
-sanitizer) name=negative-$config ;;
+sanitizer) run=negative-$config ;;
 *) die "MATRIX_MUTATION: only 'sanitizer' is known, not '$MATRIX_MUTATION'" ;;
 esac
-dir=$CACHE/ci-matrix/$name
+dir=$CACHE/ci-matrix/$run
 src=$dir/src
 build=$dir/build
-tag="ci-matrix-$name"
+tag="ci-matrix-$run"
 
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
@@ -95,13 +95,13 @@ if [ -n "${MATRIX_MUTATION:-}" ]; then
     say "$tag: with the bug '${mutation%%$'\t'*}'"
 fi
 
-say "$tag: building (${cc[*]:+${cc[*]}, }configure flags: ${extra:-none}; log: $LOGS/build-$name-build.log)"
+say "$tag: building (${cc[*]:+${cc[*]}, }configure flags: ${extra:-none}; log: $LOGS/build-$run-build.log)"
 targets=(qemu-system-x86_64 qemu-system-i386
          tests/qtest/numa-memmap-test tests/qtest/numa-test tests/qtest/bios-tables-test)
 if env "${cc[@]}" CONFIGURE_EXTRA="$extra" nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
     pass "build: ${targets[*]} ($config)"
 else
-    fail "build ($config; log: $LOGS/build-$name-build.log)"
+    fail "build ($config; log: $LOGS/build-$run-build.log)"
     verdict "$tag"; exit 1
 fi
 [ -z "$build_only" ] || { verdict "$tag"; exit; }
@@ -109,7 +109,7 @@ fi
 tmo=1; reports=
 if [ "$config" = asan-ubsan ]; then
     # make sanitize's settings (scripts/sanitize.sh explains each)
-    reports=$LOGS/ci-matrix-$name-reports
+    reports=$LOGS/ci-matrix-$run-reports
     rm -rf "$reports"; mkdir -p "$reports"
     export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0:print_summary=1:log_path=$reports/asan"
     export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
@@ -144,10 +144,10 @@ runtest() {
 
 for arch in i386 x86_64; do
     for t in numa-memmap-test numa-test; do
-        runtest "$t, qemu-system-$arch" "$LOGS/ci-matrix-$name-$t-$arch.log" 1200 \
+        runtest "$t, qemu-system-$arch" "$LOGS/ci-matrix-$run-$t-$arch.log" 1200 \
             env QTEST_QEMU_BINARY="./qemu-system-$arch" "tests/qtest/$t"
     done
-    log=$LOGS/ci-matrix-$name-bios-tables-$arch.log
+    log=$LOGS/ci-matrix-$run-bios-tables-$arch.log
     name="bios-tables-test under TCG, qemu-system-$arch: $("$S/btt-tcg.sh" --cases | paste -sd' ')"
     rc=0
     why=$(BTT_TIMEOUT=$((900 * tmo)) NICE=$nice "$S/btt-tcg.sh" "$build" "$arch" "$log" 2>&1) || rc=$?
@@ -162,7 +162,7 @@ if [ -n "$reports" ]; then
     # Reports go to the files of log_path; UBSan's can also reach a
     # test's output (QEMU's stderr), so both are read.
     n=$(find "$reports" -type f | wc -l)
-    mapfile -t hits < <(grep -lE "$report_re" "$reports"/* "$LOGS/ci-matrix-$name-"*.log 2>/dev/null || true)
+    mapfile -t hits < <(grep -lE "$report_re" "$reports"/* "$LOGS/ci-matrix-$run-"*.log 2>/dev/null || true)
     if [ ${#hits[@]} -gt 0 ]; then
         grep -hE -A5 "$report_re" "${hits[@]}" | head -40
         fail "no sanitizer report: reports in ${#hits[@]} files (${hits[*]#"$LOGS"/})"
