@@ -132,7 +132,8 @@ args=(--force-shell-executor --concurrency "$conc" --no-color "${needs[@]}")
 if [ -n "$stage" ]; then args+=(--stage "$stage"); else args+=("${jobs[@]}"); fi
 log=$LOGS/ci-local.log
 say "ci-local: gitlab-ci-local $(node "$GCL" --version), shell executor, ${#expected[@]} job(s), concurrency $conc (log: $log)"
-rc=0 t_start=$(date +%s)
+rc=0 t_start=$(date +%s) cache_state=warm
+[ -n "$(ls -A "$CACHE/results" 2>/dev/null)" ] || cache_state=cold   # before the jobs fill it
 gcl "${args[@]}" "${extra[@]}" 2>&1 | tee "$log" || rc=$?
 
 # gitlab-ci-local closes with one line per job that ran: " PASS  name",
@@ -169,7 +170,6 @@ for j in "${expected[@]}"; do
     printf 'job\t%s\t%s\t%s\n' "$j" "${job_secs[$j]:-}" "${job_verdict[$j]:-did not run}" >>"$record.new"
 done
 [ "$rc" = 0 ] || [ "$nfail" -gt 0 ] || fail "gitlab-ci-local exited with status $rc"
-record_run "$t_start" "$(verdict_line ci-local) (${#expected[@]} jobs)" \
-    "$([ -z "$(ls -A "$CACHE/results" 2>/dev/null)" ] && echo cold || echo warm) .cache" >>"$record.new"
+record_run "$t_start" "$(verdict_line ci-local) (${#expected[@]} jobs)" "$cache_state .cache" >>"$record.new"
 mv "$record.new" "$record"
 verdict ci-local
