@@ -75,13 +75,7 @@ case $config in
 gcc-debug) extra="--enable-debug" ;;
 asan-ubsan) extra="--enable-asan --enable-ubsan" ;;
 clang)
-    if ! command -v clang >/dev/null || ! command -v clang++ >/dev/null; then
-        [ "$(id -u)" = 0 ] || die "need root to install clang"
-        say "$tag: installing clang (log: $LOGS/deps-apt.log)"
-        run_logged "$LOGS/deps-apt.log" apt-get update -q
-        DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
-            apt-get install -y -q --no-install-recommends clang
-    fi
+    "$S/deps.sh" matrix
     cc=(BUILD_CC=clang BUILD_CXX=clang++)
     ;;
 esac

@@ -20,7 +20,6 @@ PARSER=$ROOT/tests/guest/parse_report.py
 LV=$CACHE/compare/libvirt
 R=$LV/root
 GUESTS=$LV/guests
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 SPM_SIZE=$((1 << 30))      # the spm range of both examples
 
 # shellcheck source=scripts/libvirtd-private.sh
@@ -39,7 +38,7 @@ missing() {
     why=$(install_pkgs)
     [ -z "$why" ] || { echo "$why"; return; }
     if [ ! -x /usr/sbin/libvirtd ] || ! command -v virsh >/dev/null; then
-        echo "libvirtd or virsh missing after installing ${PKGS[*]}"
+        echo "libvirtd or virsh missing after scripts/deps.sh libvirt"
         return
     fi
     [ -d /etc/libvirt ] || { echo "no /etc/libvirt to bind-mount over"; return; }

@@ -48,7 +48,6 @@ PARSER=$ROOT/tests/guest/parse_report.py
 LV=$CACHE/libvirt        # everything of this script's, and the guests' files
 R=$LV/root               # what libvirtd sees as /etc/..., /run, /var
 GUESTS=$LV/guests        # @CACHE@ of the examples: NVRAM, serial logs, backing files
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 # shellcheck source=scripts/libvirtd-private.sh
 . "$(dirname "$0")/libvirtd-private.sh"

@@ -5,32 +5,15 @@
 # prerequisites, what of the host must stay unchanged, and the daemon
 # itself (started in a private mount namespace over the folders in
 # $LV/root, stopped by its PID), with virsh pointed at it.  Sourced by
-# scripts/libvirt.sh, not run; it uses that script's LV, R, GUESTS, PKGS,
+# scripts/libvirt.sh, not run; it uses that script's LV, R, GUESTS,
 # QEMU, WRAPPER and LOGS.
 # shellcheck shell=bash
 
-# install_pkgs: install PKGS when missing; empty output when they are there
+# install_pkgs: install the libvirt group of scripts/deps.sh when missing;
+# empty output when they are there
 install_pkgs() {
-    local p missing=() made_policy=0 log=$LOGS/libvirt-apt.log
-    for p in "${PKGS[@]}"; do
-        dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
-            missing+=("$p")
-    done
-    [ ${#missing[@]} = 0 ] && return 0
-    command -v apt-get >/dev/null || { echo "${missing[*]} missing and no apt-get"; return; }
-    say "libvirt: installing ${missing[*]} (log: $log)"
-    # These packages start no service (the init script and units are in
-    # libvirt-daemon-system, not installed); policy-rc.d makes sure.
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        made_policy=1
-    fi
-    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-        echo "apt-get could not install ${missing[*]} (log: $log)"
-    fi
-    [ "$made_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+    "$ROOT/scripts/deps.sh" libvirt >"$LOGS/libvirt-apt.log" 2>&1 ||
+        echo "scripts/deps.sh libvirt could not install libvirt (log: $LOGS/libvirt-apt.log)"
 }
 
 prereq_reason() {
@@ -41,7 +24,7 @@ prereq_reason() {
     why=$(install_pkgs)
     [ -z "$why" ] || { echo "$why"; return; }
     if [ ! -x /usr/sbin/libvirtd ] || ! command -v virsh >/dev/null; then
-        echo "libvirtd or virsh missing after installing ${PKGS[*]}"
+        echo "libvirtd or virsh missing after scripts/deps.sh libvirt"
         return
     fi
     [ -d /etc/libvirt ] || { echo "no /etc/libvirt to bind-mount over (libvirt-clients ships it)"; return; }

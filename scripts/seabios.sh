@@ -90,7 +90,9 @@ for c in "${configs[@]}"; do
     git --git-dir="$CACHE/base.git" show "$qtag:roms/config.$cfg" >"$b/.config"
     say "seabios: building $img ($mode, roms/config.$cfg; log: ${log#"$ROOT"/})"
     for target in oldnoconfig all; do
-        run_logged "$log.step" make -C "$src" -j"$(nproc)" EXTRAVERSION="$extra" \
+        # PYTHON: SeaBIOS's Makefile calls "python", which a pristine
+        # bookworm lacks (only python-is-python3 would add it)
+        run_logged "$log.step" make -C "$src" -j"$(nproc)" PYTHON=python3 EXTRAVERSION="$extra" \
             KCONFIG_CONFIG="$b/.config" OUT="$b/" "$target"
         cat "$log.step" >>"$log"
     done
