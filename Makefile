@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate matrix-negative robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check fresh timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate matrix-negative robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -7,6 +7,7 @@ TREE ?= tree/src
 help:
 	@echo "make demo      build QEMU with the series and show memmap-type=spm in a Linux guest"
 	@echo "make check     run every test (series hygiene, bisect builds, qtests, guest scenarios)"
+	@echo "make fresh     README's prerequisite line, make demo and make check in a pristine bookworm root"
 	@echo "make tree      git tree of the pristine base + series in $(TREE), to edit with git"
 	@echo "make export    write the series in $(TREE) back to patches/qemu/"
 	@echo "make build     build qemu-system-x86_64 from $(TREE) in tree/build"
@@ -46,6 +47,9 @@ build: deps
 
 check:
 	scripts/check.sh
+
+fresh:
+	scripts/fresh.sh
 
 timings:
 	scripts/timings.sh $(if $(LABEL),--record $(LABEL))
@@ -105,7 +109,7 @@ ci-validate:
 	scripts/ci-validate.sh
 
 clean:
-	rm -rf .cache/check .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build \
+	rm -rf .cache/check .cache/fresh .cache/docs .cache/demo .cache/mutate .cache/results .cache/seabios tree/build \
 	    .cache/ci .cache/ci-matrix .cache/ci-series .cache/gitlab-ci-local .cache/ci-validate
 
 distclean:

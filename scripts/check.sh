@@ -7,6 +7,8 @@
 # own that ends with "NAME: N passed, N failed, N skipped" (its whole
 # output in .cache/logs/NAME.log; its FAIL and SKIP lines are shown):
 #  0. ci-validate      the GitLab pipeline file (scripts/ci-validate.sh);
+#     fresh-quick      README's prerequisite line and scripts/deps.sh in
+#                      a pristine bookworm root (scripts/fresh.sh --quick);
 #  1. series-qemu      series hygiene (scripts/check-series.sh qemu): git
 #                      am, deterministic export, checkpatch, identity;
 #  2. bisect           qemu-system-x86_64 and -i386 build at every prefix
@@ -113,6 +115,15 @@ replay_log() { echo "(cached: the log of a passing run with the same inputs)"; c
 
 suite ci-validate "$S/ci-validate.sh"
 suite repo "$S/check-repo.sh"
+# README's prerequisite line and scripts/deps.sh in a pristine bookworm
+# root: every tool of deps.sh's table there, ci-validate without a skip
+# (scripts/fresh.sh --quick; the whole two commands: make fresh).
+# Decided by those scripts, README, the pipeline and the pins it reads,
+# and the host's apt sources
+cached_step fresh-quick "$(cd "$ROOT" && cat README.md .gitlab-ci.yml package.json package-lock.json \
+        scripts/fresh.sh scripts/deps.sh scripts/ci-validate.sh scripts/ci-local.sh scripts/apt-private.sh \
+        ./*.lock scripts/node.sh scripts/closure.sh /etc/apt/sources.list /etc/apt/sources.list.d/* 2>&1 |
+        sha256sum)" "$S/fresh.sh" --quick
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
     echo "check: patches/qemu/ does not apply; nothing else can run"

@@ -1,7 +1,6 @@
 #!/bin/bash
 # Install the system packages and python tools every step needs.
-# Called by: make deps, check.sh, demo.sh, docs.sh, sanitize.sh,
-# ci-matrix.sh, ci-local.sh, libvirt.sh, fresh.sh, the pipeline.
+# Called by: make deps, check.sh, demo.sh, docs.sh, sanitize.sh, ci-matrix.sh, libvirt.sh, fresh.sh, the pipeline.
 #
 # The one list of every system package a step uses (the table below),
 # installed from this machine's own release (bookworm) with apt-get,
@@ -16,6 +15,8 @@
 #                                  that every tool of GROUPs is on PATH
 #                                  (PASS/FAIL lines, scripts/fresh.sh)
 #   scripts/deps.sh --list GROUP...|--all    the packages, one a line
+#   scripts/deps.sh --table        the table: package, groups, tool
+#                                  (scripts/ci-validate.sh)
 #
 # Groups: build (make demo and everything that builds QEMU or SeaBIOS or
 # boots a guest), check (what only make check's steps add), libvirt (the
@@ -78,6 +79,7 @@ rows() {
 }
 
 mode=install
+if [ "${1:-}" = --table ]; then awk '{print $1, $2, $3}' <<<"$table"; exit; fi
 case ${1:-} in --tools | --list) mode=${1#--}; shift ;; esac
 [ "${1:-}" != --all ] || set -- "${groups_all[@]}"
 [ $# -gt 0 ] || set -- build

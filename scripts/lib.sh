@@ -114,6 +114,14 @@ tcg_only() {
     fi
 }
 
+# readme_blocks: the code blocks of README's "Two commands" section, one
+# line each (the prerequisite line, make demo, make check; fresh.sh and
+# ci-validate.sh read them)
+readme_blocks() {
+    awk '/^## /{s = ($0 == "## Two commands")} s && /^```/{inb = !inb; if (inb) n = 0; else print body; next}
+         s && inb {body = (n++ ? body "\n" : "") $0}' "$ROOT/README.md"
+}
+
 # result_key INPUT...: a short hash of INPUTs, of the files that decide
 # every cached build or qtest result (make check's .cache/results/) and
 # of the environment (env_fingerprint)

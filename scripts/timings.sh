@@ -12,6 +12,9 @@
 #   scripts/timings.sh --record ci-local  the same for the newest
 #                                       `make ci-local` (scripts/ci-local.sh
 #                                       writes .cache/logs/ci-local-record.tsv)
+#   scripts/timings.sh --record fresh   the same for the newest `make fresh`
+#                                       (scripts/fresh.sh writes
+#                                       .cache/logs/fresh-record.tsv)
 #   scripts/timings.sh                  docs/timings.md from every record
 #
 # A record is what check.sh measured, copied by this script, never typed:
@@ -33,6 +36,7 @@ if [ "${1:-}" = --record ]; then
     [[ $label =~ ^[a-z0-9-]+$ ]] || die "label: lower-case letters, digits and - only"
     rec=$LOGS/check-record.tsv what="make check"
     [ "$label" != ci-local ] || rec=$LOGS/ci-local-record.tsv what="make ci-local"
+    [ "$label" != fresh ] || rec=$LOGS/fresh-record.tsv what="make fresh"
     { [ -s "$rec" ] && grep -q '^run' "$rec"; } || die "no complete record of a $what run in $rec"
     mkdir -p "$D"
     cp "$rec" "$D/$label.tsv"
