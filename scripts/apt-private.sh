@@ -1,6 +1,6 @@
 #!/bin/bash
 # apt-get with the project's private configuration in .cache/apt/.
-# Called by: deps.sh, fetch-base.sh, guest-assets.sh, spmem-qemu.sh, libvirt.sh.
+# Called by: deps.sh, fetch-base.sh, guest-assets.sh, closure.sh, libvirt.sh.
 #
 # Run apt-get against a private configuration that lives in the cache
 # folder: its own sources list, state and cache directories.  The

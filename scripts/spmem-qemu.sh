@@ -6,7 +6,8 @@
 # with: Debian sid's binary package qemu-system-x86 and its whole
 # run-time dependency closure, pinned in spmem.lock, downloaded with
 # the private apt configuration (scripts/apt-private.sh), checked
-# against the sha256 there and unpacked into .cache/spmem/root.  Nothing
+# against the sha256 there and unpacked into .cache/spmem/root, all by
+# scripts/closure.sh (shared with node.sh).  Nothing
 # is installed on the host: the binary runs through sid's own loader
 # with sid's libraries, modules and firmware.  Prints the path of that
 # wrapper (a script taking ordinary qemu-system-x86_64 arguments).
@@ -19,117 +20,29 @@ set -euo pipefail
 
 LOCK=$ROOT/spmem.lock
 S=$CACHE/spmem
-debs=$S/debs
 wrapper=$S/qemu-system-x86_64
-log=$LOGS/spmem-download.log
-mkdir -p "$S"
 
-pin() { sed -n "s/^$1=//p" "$LOCK"; }
+case ${1:-} in
+--repin) [ $# = 1 ] || die "usage: $0 [--repin]" ;;
+'') ;;
+*) die "usage: $0 [--repin]" ;;
+esac
+# fetch, verify and unpack the closure (scripts/closure.sh, shared with
+# node.sh); $r/.lock is the hash of the spmem.lock it was unpacked from
+r=$("$ROOT/scripts/closure.sh" "$LOCK" "$S" "$@")
+stamp="$(cat "$r/.lock") $r"
 
-# apt_get ARGS...: the private apt, with an empty dpkg status so that
-# apt resolves (and downloads) the whole closure, not only what this
-# host lacks
-apt_get() {
-    : > "$S/empty-status"
-    "$ROOT/scripts/apt-private.sh" get -o "Dir::State::status=$S/empty-status" "$@"
-}
-
-# deb_path NAME VERSION: where a pinned .deb is kept
-deb_path() { printf '%s/%s_%s.deb\n' "$debs" "$1" "${2//:/%3a}"; }
-
-# fetch_into DIR SPEC...: apt-get download every NAME=VERSION into DIR
-fetch_into() {
-    local dir=$1; shift
-    mkdir -p "$dir"
-    if ! (cd "$dir" && apt_get download "$@") >"$log" 2>&1; then
-        tail -20 "$log" >&2
-        die "apt-get download failed (log: $log)"
-    fi
-}
-
-# move_debs FROM: rename each downloaded .deb to deb_path (from its own
-# control fields, so that apt's file naming does not matter)
-move_debs() {
-    local f n v
-    mkdir -p "$debs"
-    for f in "$1"/*.deb; do
-        [ -e "$f" ] || continue
-        n=$(dpkg-deb -f "$f" Package); v=$(dpkg-deb -f "$f" Version)
-        mv "$f" "$(deb_path "$n" "$v")"
-    done
-}
-
-repin() {
-    local pkg ver suite extra list n v f sum
-    pkg=$(pin package); ver=$(pin version); suite=$(pin suite); extra=$(pin extra)
-    "$ROOT/scripts/apt-private.sh" update
-    say "spmem: resolving the closure of $pkg=$ver (no recommends)"
-    # shellcheck disable=SC2086  # extra is a list of package names
-    list=$(apt_get -s -q -t "$suite" install --no-install-recommends "$pkg=$ver" $extra |
-        sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1 \2/p')
-    [ -n "$list" ] || die "apt resolved nothing for $pkg=$ver"
-    rm -rf "$S/dl.tmp"
-    # shellcheck disable=SC2046
-    fetch_into "$S/dl.tmp" $(awk '{print $1"="$2}' <<<"$list")
-    move_debs "$S/dl.tmp"
-    rm -rf "$S/dl.tmp"
-    {
-        sed '/^deb=/d' "$LOCK"
-        while read -r n v; do
-            f=$(deb_path "$n" "$v")
-            [ -f "$f" ] || die "not downloaded: $n $v"
-            sum=$(sha256sum "$f" | cut -d' ' -f1)
-            printf 'deb=%s %s %s\n' "$n" "$v" "$sum"
-        done <<<"$list"
-    } > "$LOCK.tmp"
-    mv "$LOCK.tmp" "$LOCK"
-    say "spmem: pinned $(grep -c '^deb=' "$LOCK") packages in spmem.lock"
-}
-
-# fetch: every pinned .deb present and matching its sha256
-fetch() {
-    local n v sum f missing=()
-    while read -r n v sum; do
-        f=$(deb_path "$n" "$v")
-        echo "$sum  $f" | sha256sum -c --status 2>/dev/null || missing+=("$n=$v")
-    done < <(pin deb)
-    if [ ${#missing[@]} -gt 0 ]; then
-        "$ROOT/scripts/apt-private.sh" update
-        say "spmem: downloading ${#missing[@]} pinned .deb(s) from Debian"
-        rm -rf "$S/dl.tmp"
-        fetch_into "$S/dl.tmp" "${missing[@]}"
-        move_debs "$S/dl.tmp"
-        rm -rf "$S/dl.tmp"
-    fi
-    while read -r n v sum; do
-        f=$(deb_path "$n" "$v")
-        echo "$sum  $f" | sha256sum -c --status ||
-            die "sha256 mismatch or missing: $f (spmem.lock says $sum); delete it, or run $0 --repin"
-    done < <(pin deb)
-}
-
-# unpack: every pinned .deb into a fresh root; absolute symlinks made
-# relative inside it (sid's ld.so, /usr/share/qemu's firmware links);
-# the wrapper generated
-unpack() {
-    local n v sum l t r=$S/root
-    rm -rf "$r.tmp"; mkdir -p "$r.tmp"
-    while read -r n v sum; do
-        dpkg-deb -x "$(deb_path "$n" "$v")" "$r.tmp"
-    done < <(pin deb)
-    while IFS= read -r -d '' l; do
-        t=$(readlink "$l")
-        [ "${t:0:1}" = / ] || continue
-        ln -sfn "$(realpath -m --relative-to="$(dirname "$l")" "$r.tmp$t")" "$l"
-    done < <(find "$r.tmp" -type l -print0)
-    rm -rf "$r"; mv "$r.tmp" "$r"
-    local ld=$r/usr/lib64/ld-linux-x86-64.so.2
-    [ -e "$ld" ] || die "no loader at $ld"
-    cat > "$wrapper.tmp" <<EOF
+# the wrapper, made again with each new or moved root: sid's loader, libraries,
+# modules and firmware
+if [ "$(sed -n 's/^# lock: //p' "$wrapper" 2>/dev/null)" != "$stamp" ]; then
+    [ -e "$r/usr/lib64/ld-linux-x86-64.so.2" ] || die "no loader at $r/usr/lib64/ld-linux-x86-64.so.2"
+    tmp=$(mktemp "$wrapper.XXXXXX")
+    cat > "$tmp" <<EOF
 #!/bin/sh
 # generated by scripts/spmem-qemu.sh from spmem.lock: Debian sid's
-# qemu-system-x86_64 $(pin version), run through sid's own loader, libraries,
+# qemu-system-x86_64 $(sed -n 's/^version=//p' "$LOCK"), run through sid's own loader, libraries,
 # modules and firmware in $r
+# lock: $stamp
 r='$r'
 QEMU_MODULE_DIR="\$r/usr/lib/x86_64-linux-gnu/qemu"
 export QEMU_MODULE_DIR
@@ -137,26 +50,12 @@ exec "\$r/usr/lib64/ld-linux-x86-64.so.2" \\
     --library-path "\$r/usr/lib/x86_64-linux-gnu:\$r/lib/x86_64-linux-gnu" \\
     "\$r/usr/bin/qemu-system-x86_64" -L "\$r/usr/share/qemu" "\$@"
 EOF
-    chmod +x "$wrapper.tmp"
-    mv "$wrapper.tmp" "$wrapper"
-}
-
-[ -f "$LOCK" ] || die "no $LOCK"
-if [ "${1:-}" = --repin ]; then
-    repin
-    shift
-fi
-[ $# = 0 ] || die "usage: $0 [--repin]"
-
-stamp=$(sha256sum "$LOCK" | cut -c1-16)
-if [ ! -x "$wrapper" ] || [ "$(cat "$S/root/.lock" 2>/dev/null)" != "$stamp" ]; then
-    fetch
-    say "spmem: unpacking $(grep -c '^deb=' "$LOCK") packages into $S/root"
-    unpack
-    echo "$stamp" > "$S/root/.lock"
-    "$wrapper" -version >"$LOGS/spmem-version.log" 2>&1 || {
+    chmod 755 "$tmp"
+    "$tmp" -version >"$LOGS/spmem-version.log" 2>&1 || {
+        rm -f "$tmp"
         cat "$LOGS/spmem-version.log" >&2
         die "the unpacked sid QEMU does not run (log: $LOGS/spmem-version.log)"
     }
+    mv "$tmp" "$wrapper"
 fi
 printf '%s\n' "$wrapper"
