@@ -4,7 +4,10 @@
 #
 # `make ci-local`: run .gitlab-ci.yml on this machine with gitlab-ci-local,
 # the version pinned in package.json / package-lock.json, installed with
-# `npm ci` into .cache/npm (never into the system).  Every job runs with
+# `npm ci` into .cache/npm (never into the system).  Node.js and npm are
+# Debian trixie's, pinned in node.lock (scripts/node.sh, .cache/node/bin/,
+# first on PATH for gitlab-ci-local and its jobs); a node or npm on this
+# machine's PATH is never used.  Every job runs with
 # the shell executor (no container: jobs run here, in this checkout, as
 # the current user; the pipeline's `image:` is ignored), one job at a
 # time by default (jobs share this checkout's .cache/, and a build uses
@@ -15,7 +18,6 @@
 #   scripts/ci-local.sh --stage STAGE   only the jobs of one stage
 #   scripts/ci-local.sh --list          list the jobs, run nothing
 #   scripts/ci-local.sh --install       install gitlab-ci-local, print its path
-#                                       (exit status 77: no Node.js >= 20.19 here)
 #   options: --needs (with JOB: run the jobs it needs first),
 #            --concurrency N (default 1), -- ARGS (passed to gitlab-ci-local)
 #
@@ -27,8 +29,8 @@
 # keeps it for docs/timings.md.  gitlab-ci-local keeps its
 # state in .cache/gitlab-ci-local/ (each job's output in output/); the
 # whole run is logged to .cache/logs/ci-local.log.
-# Needs Node.js >= 20.19 and npm (the pinned version's own needs), and
-# rsync to run jobs (installed with apt-get when missing, as root).
+# Needs rsync to run jobs (installed with apt-get when missing, as root)
+# and, the first time, Debian's archive (node.lock) and the npm registry.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,27 +38,15 @@ set -euo pipefail
 npmdir=$CACHE/npm
 state=.cache/gitlab-ci-local     # relative to $ROOT, as gitlab-ci-local wants it
 
-# node_ok: Node.js and npm are there and Node.js is at least 20.19
-node_ok() {
-    command -v node >/dev/null && command -v npm >/dev/null &&
-        node -e 'const [a, b] = process.versions.node.split(".").map(Number);
-                 process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
-}
-
-# install: npm ci of the committed lock file into .cache/npm, when the
-# lock file changed or the tree is missing; prints the entry point
+# install: npm ci of the committed lock file into .cache/npm, with the
+# pinned npm, when the lock file or node.lock changed or the tree is
+# missing; prints the entry point
 install() {
     local want have bin=$npmdir/node_modules/gitlab-ci-local/dist/index.js pinned
-    if ! node_ok; then   # exit status 77: cannot run here (not a failure)
-        printf 'error: gitlab-ci-local %s needs Node.js >= 20.19 and npm; this machine has node %s, npm %s\n' \
-            "$(sed -n 's/.*"gitlab-ci-local": "\([^"]*\)".*/\1/p' "$ROOT/package.json")" \
-            "$(node --version 2>/dev/null || echo missing)" "$(npm --version 2>/dev/null || echo missing)" >&2
-        exit 77
-    fi
     mkdir -p "$npmdir"
     exec 8>"$npmdir/.lock"
     flock 8
-    want=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum | cut -c1-16)
+    want=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/node.lock" | sha256sum | cut -c1-16)
     have=$(cat "$npmdir/.installed" 2>/dev/null || true)
     if [ "$have" != "$want" ] || [ ! -e "$bin" ]; then
         say "ci-local: npm ci (package-lock.json) into ${npmdir#"$ROOT"/} (log: $LOGS/ci-npm.log)"
@@ -64,12 +54,12 @@ install() {
         cp "$ROOT/package.json" "$ROOT/package-lock.json" "$npmdir/"
         # --ignore-scripts: nothing in the tree needs an install script
         (cd "$npmdir" && run_logged "$LOGS/ci-npm.log" \
-            npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn)
+            "$NODE_BIN/npm" ci --ignore-scripts --no-audit --no-fund --loglevel=warn)
         echo "$want" >"$npmdir/.installed"
     fi
     exec 8>&-
-    pinned=$(node -p 'require(process.argv[1]).devDependencies["gitlab-ci-local"]' "$ROOT/package.json")
-    have=$(node "$bin" --version 2>/dev/null || true)
+    pinned=$("$NODE" -p 'require(process.argv[1]).devDependencies["gitlab-ci-local"]' "$ROOT/package.json")
+    have=$("$NODE" "$bin" --version 2>/dev/null || true)
     [ "$have" = "$pinned" ] ||
         die "gitlab-ci-local in ${npmdir#"$ROOT"/} says '$have', package.json pins $pinned"
     printf '%s\n' "$bin"
@@ -80,7 +70,7 @@ install() {
 # then makes up the CI_PROJECT_* variables, which no job uses)
 noise="^(Unable to retrieve default remote branch|Using fallback git remote data|fatal: ref refs/remotes/origin/HEAD is not a symbolic ref|error: No such remote 'origin'|  Command failed with exit code [0-9]+: git (symbolic-ref|remote get-url)|git remote get-url origin didn't provide valid matches)"
 gcl() {
-    (cd "$ROOT" && node "$GCL" --cwd . --file .gitlab-ci.yml --state-dir "$state" "$@") \
+    (cd "$ROOT" && "$NODE" "$GCL" --cwd . --file .gitlab-ci.yml --state-dir "$state" "$@") \
         2> >(grep -v -E "$noise" >&2)
 }
 
@@ -99,6 +89,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# the pinned Node.js and npm (node.lock), first on PATH for gitlab-ci-local
+# and the jobs it runs
+NODE=$("$ROOT/scripts/node.sh") || die "no pinned Node.js: scripts/node.sh failed"
+NODE_BIN=$(dirname "$NODE")
+PATH=$NODE_BIN:$PATH
+export PATH
 GCL=$(install)
 case $mode in
 install) printf '%s\n' "$GCL"; exit 0 ;;
@@ -120,7 +116,7 @@ listing=$(gcl --list-json) || die "gitlab-ci-local cannot read .gitlab-ci.yml (s
 if [ ${#jobs[@]} -gt 0 ]; then
     expected=("${jobs[@]}")
 else
-    mapfile -t expected < <(node -e '
+    mapfile -t expected < <("$NODE" -e '
         const [stage] = process.argv.slice(1);
         for (const j of JSON.parse(require("fs").readFileSync(0, "utf8")))
             if (!["manual", "never"].includes(j.when) && (!stage || j.stage === stage))
@@ -131,7 +127,7 @@ fi
 args=(--force-shell-executor --concurrency "$conc" --no-color "${needs[@]}")
 if [ -n "$stage" ]; then args+=(--stage "$stage"); else args+=("${jobs[@]}"); fi
 log=$LOGS/ci-local.log
-say "ci-local: gitlab-ci-local $(node "$GCL" --version), shell executor, ${#expected[@]} job(s), concurrency $conc (log: $log)"
+say "ci-local: gitlab-ci-local $("$NODE" "$GCL" --version), shell executor, ${#expected[@]} job(s), concurrency $conc (log: $log)"
 rc=0 t_start=$(date +%s) cache_state=warm
 [ -n "$(ls -A "$CACHE/results" 2>/dev/null)" ] || cache_state=cold   # before the jobs fill it
 gcl "${args[@]}" "${extra[@]}" 2>&1 | tee "$log" || rc=$?

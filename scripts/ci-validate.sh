@@ -4,8 +4,9 @@
 #
 # Cheap validation of the GitLab pipeline (a few seconds; a step of
 # `make check`): the pinned gitlab-ci-local (scripts/ci-local.sh
-# --install) reads the pipeline file without running any job, and the
-# jobs are checked against this repository.
+# --install), run by the pinned Node.js (node.lock, scripts/node.sh;
+# never a node on PATH), reads the pipeline file without running any
+# job, and the jobs are checked against this repository.
 #
 #   scripts/ci-validate.sh [--file PATH]    (default .gitlab-ci.yml; or
 #                                            CI_VALIDATE_FILE=PATH)
@@ -23,9 +24,11 @@
 #     keeps .cache/logs/ as artifacts (when: always); the matrix's CONFIG
 #     values are those scripts/ci-matrix.sh accepts.
 # A PATH outside this checkout is read as if it were this checkout's
-# .gitlab-ci.yml (its scripts are looked up here).  Without Node.js >=
-# 20.19 and npm, everything is skipped with the reason.  The last line is
-# "ci-validate: N passed, N failed, N skipped"; exit status 1 on a failure.
+# .gitlab-ci.yml (its scripts are looked up here).  When the pinned
+# Node.js or gitlab-ci-local cannot be fetched or installed (the first
+# run needs Debian's archive and the npm registry), that is a FAIL.  The
+# last line is "ci-validate: N passed, N failed, N skipped"; exit status
+# 1 on a failure.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -43,23 +46,23 @@ state=.cache/ci-validate          # relative to $ROOT, for gitlab-ci-local
 
 
 echo "ci-validate: $label"
-rc=0
-gcl=$("$S/ci-local.sh" --install 2>"$LOGS/ci-validate-install.log") || rc=$?
-if [ "$rc" = 77 ]; then
-    skip "gitlab-ci-local: $(sed -n 's/^error: //p' "$LOGS/ci-validate-install.log" | tail -1)"
-    verdict ci-validate; exit
-elif [ "$rc" != 0 ]; then
+# the pinned Node.js (scripts/ci-local.sh --install fetches it first),
+# first on PATH for gitlab-ci-local
+if ! gcl=$("$S/ci-local.sh" --install 2>"$LOGS/ci-validate-install.log") ||
+    ! node=$("$S/node.sh" 2>>"$LOGS/ci-validate-install.log"); then
     tail -15 "$LOGS/ci-validate-install.log"
-    fail "gitlab-ci-local installs from package-lock.json (log: $LOGS/ci-validate-install.log)"
+    fail "the pinned Node.js (node.lock) and gitlab-ci-local (package-lock.json) install (log: $LOGS/ci-validate-install.log)"
     verdict ci-validate; exit 1
 fi
-version=$(node "$gcl" --version)
+PATH=$(dirname "$node"):$PATH
+export PATH
+version=$("$node" "$gcl" --version)
 
 # gcl ARGS...: gitlab-ci-local on the file; its diagnostics, without the
 # notes about this checkout having no git remote, in $LOGS/ci-validate-gcl.log
 gcl() {
     local rc=0
-    (cd "$ROOT" && node "$gcl" --cwd . --file "$rel" --state-dir "$state" --no-color "$@") \
+    (cd "$ROOT" && "$node" "$gcl" --cwd . --file "$rel" --state-dir "$state" --no-color "$@") \
         2>"$LOGS/ci-validate-gcl.log" || rc=$?
     if [ "$rc" != 0 ]; then
         grep -v -E 'remote|origin|symbolic-ref|fallback|^\s*at |^\s*$|finished in|validated in' \
@@ -74,7 +77,7 @@ if ! listing=$(gcl --list-json); then
 fi
 pass "gitlab-ci-local $version reads $label (parse, extends, !reference, GitLab's JSON schema, stages, needs)"
 # shellcheck disable=SC2016  # a JavaScript template, not shell
-node -e '
+"$node" -e '
 const jobs = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const w = Math.max(...jobs.map(j => j.name.length));
 console.log(`  ${"job".padEnd(w)}  ${"stage".padEnd(8)}  needs`);
@@ -99,7 +102,7 @@ configs=$("$S/ci-matrix.sh" --configs | tr '\n' ' ')
 # The checks on the expanded file print "ok TEXT" or "bad TEXT" lines.
 while read -r r text; do
     case $r in ok) pass "$text" ;; *) fail "$text" ;; esac
-done < <(node - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" <<'JS'
+done < <("$node" - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" <<'JS'
 const fs = require("fs"), path = require("path");
 const [root, jsyaml, preview, configs] = process.argv.slice(2);
 const y = require(jsyaml).load(fs.readFileSync(preview, "utf8"));
