@@ -62,7 +62,7 @@ bad() { failed+=("$*"); fail "$*"; }
 part() { printf 'part\t%s\t%s\n' "$1" $(($(date +%s) - $2)) >>"$record.new"; }
 
 t0=$(date +%s)
-"$S/deps.sh" build check
+"$S/deps.sh" build check node
 "$S/fetch-base.sh"
 part "deps and fetch-base: packages, the QEMU base" "$t0"
 

@@ -29,7 +29,7 @@
 # keeps it for docs/timings.md.  gitlab-ci-local keeps its
 # state in .cache/gitlab-ci-local/ (each job's output in output/); the
 # whole run is logged to .cache/logs/ci-local.log.
-# Needs rsync to run jobs (installed with apt-get when missing, as root)
+# Needs rsync to run jobs (scripts/deps.sh's group ci-local, as root)
 # and, the first time, Debian's archive (node.lock) and the npm registry.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -101,14 +101,8 @@ install) printf '%s\n' "$GCL"; exit 0 ;;
 list) gcl --list; exit ;;
 esac
 
-if ! command -v rsync >/dev/null; then
-    # gitlab-ci-local copies the tracked files with rsync before any job
-    [ "$(id -u)" = 0 ] || die "gitlab-ci-local needs rsync; install it (apt-get install rsync)"
-    say "ci-local: installing rsync (log: $LOGS/deps-apt.log)"
-    run_logged "$LOGS/deps-apt.log" apt-get update -q
-    DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
-        apt-get install -y -q --no-install-recommends rsync
-fi
+# gitlab-ci-local copies the tracked files with rsync before any job
+"$ROOT/scripts/deps.sh" ci-local
 
 # The jobs this run should end with a verdict for: those named, those of
 # the stage, or every job that runs on its own (not manual, not never)

@@ -22,7 +22,11 @@
 #     executable); every job that runs a step of make check runs it
 #     through scripts/ci-step.sh (judged by make check's rule); every job
 #     keeps .cache/logs/ as artifacts (when: always); the matrix's CONFIG
-#     values are those scripts/ci-matrix.sh accepts.
+#     values are those scripts/ci-matrix.sh accepts;
+#  4. every command a job runs is in the debian:bookworm image
+#     (tests/bookworm-commands.txt) or installed by the job before
+#     (README's prerequisite line, scripts/deps.sh), and the check job
+#     starts with README's prerequisite line (tests/ci/job_tools.js).
 # A PATH outside this checkout is read as if it were this checkout's
 # .gitlab-ci.yml (its scripts are looked up here).  When the pinned
 # Node.js or gitlab-ci-local cannot be fetched or installed (the first
@@ -140,7 +144,7 @@ say(missing.length === 0, "every scripts/ file a job runs exists and is executab
 
 // a job that runs a step of make check runs it through scripts/ci-step.sh,
 // which fails the job on what would fail make check (skips included)
-const steps = /scripts\/(check-series|qtest-compare|mutate|ci-matrix|robust|guest-run|migrate|pciwin|nested|bench|spmem-smoke|compare|libvirt)\.sh/;
+const steps = /scripts\/(check-series|qtest-compare|mutate|ci-matrix|robust|guest-run|migrate|pciwin|nested|bench|spmem-smoke|compare|libvirt|fresh)\.sh/;
 const unjudged = [];
 for (const [name, j] of jobs) {
     if (name === "check") continue;
@@ -167,4 +171,11 @@ for (const [name, j] of matrix) {
 }
 JS
 )
+# what a job may assume: the debian:bookworm image, and what it installs
+# itself (README's prerequisite line, scripts/deps.sh)
+"$S/deps.sh" --table >"$ROOT/$state/deps-table.txt"
+while read -r r text; do
+    case $r in ok) pass "$text" ;; *) fail "$text" ;; esac
+done < <("$node" "$ROOT/tests/ci/job_tools.js" "$CACHE/npm/node_modules/js-yaml" "$preview" \
+             "$ROOT/tests/bookworm-commands.txt" "$ROOT/$state/deps-table.txt" "$(readme_blocks | head -1)")
 verdict ci-validate

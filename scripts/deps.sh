@@ -19,8 +19,8 @@
 #                                  (scripts/ci-validate.sh)
 #
 # Groups: build (make demo and everything that builds QEMU or SeaBIOS or
-# boots a guest), check (what only make check's steps add), libvirt (the
-# private libvirtd), ci-local (make ci-local), matrix (the pipeline's
+# boots a guest), check (what only make check's steps add), node
+# (scripts/node.sh: the pinned Node.js), libvirt (the private libvirtd), ci-local (make ci-local), matrix (the pipeline's
 # build matrix), fresh (scripts/fresh.sh).  A pristine bookworm
 # (debootstrap --variant=minbase, the debian:bookworm image) has only
 # apt and the Essential packages; everything else a script runs must be
@@ -56,7 +56,7 @@ dpkg-dev                 build    dpkg-source  fetch-base.sh (apt-get source)
 git                      build    git      apply.sh, every series script
 procps                   build    free     lib.sh (record_run), bench.sh: the machine's memory
 gnuplot-nox              check    gnuplot  bench.sh: docs/bench-startup.svg
-npm                      check    -        node.sh: npm ci of gitlab-ci-local, run by the pinned Node.js
+patchelf                 node     patchelf  node.sh: trixie's node made to use trixie's loader and libraries
 debootstrap              check,fresh  debootstrap  fresh.sh: the pristine bookworm root (make check's fresh-quick, make fresh)
 libvirt-daemon           libvirt  -        libvirt.sh: the private libvirtd
 libvirt-daemon-driver-qemu libvirt -       libvirt.sh
@@ -65,7 +65,7 @@ rsync                    ci-local rsync    ci-local.sh: gitlab-ci-local copies t
 clang                    matrix   clang    ci-matrix.sh: the clang configuration
 TABLE
 )
-groups_all=(build check libvirt ci-local matrix fresh)
+groups_all=(build check node libvirt ci-local matrix fresh)
 
 # rows GROUP...: the table's rows of GROUPs, "package tool" a line
 rows() {

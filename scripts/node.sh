@@ -9,7 +9,7 @@
 # configuration, checked against the sha256 there and unpacked into
 # .cache/node/root by scripts/closure.sh (as spmem-qemu.sh does with
 # sid's QEMU).  Nothing goes into the system but patchelf (bookworm's,
-# installed with apt-get when missing, as root).
+# scripts/deps.sh's group node).
 #
 # .cache/node/bin/node is trixie's node with its ELF interpreter and
 # rpath (DT_RPATH, which also serves libnode's own libraries) set to
@@ -62,13 +62,7 @@ ok() {
 exec 8>"$S/.bin.lock"
 flock 8
 if [ "$(cat "$bin/.stamp" 2>/dev/null)" != "$stamp" ] || ! ok "$bin/node"; then
-    if ! command -v patchelf >/dev/null; then
-        [ "$(id -u)" = 0 ] || die "node.sh needs patchelf; install it (apt-get install patchelf)"
-        say "node: installing patchelf (log: $LOGS/deps-apt.log)"
-        run_logged "$LOGS/deps-apt.log" apt-get update -q
-        DEBIAN_FRONTEND=noninteractive run_logged "$LOGS/deps-apt.log" \
-            apt-get install -y -q --no-install-recommends patchelf
-    fi
+    "$ROOT/scripts/deps.sh" node
     foreign=
     ld=$r/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
     libs=$bin:$r/usr/lib/x86_64-linux-gnu:$r/lib/x86_64-linux-gnu
