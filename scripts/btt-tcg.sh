@@ -12,9 +12,11 @@
 #
 # bios-tables-test uses KVM when /dev/kvm exists, and a nested KVM
 # without SMM changes the FACP, so the test fails on the unpatched base
-# too.  It therefore runs in a private mount namespace where /dev/kvm is
-# /dev/null (tcg_only in lib.sh; needs root); without /dev/kvm it runs as
-# it is.  The cases
+# too.  It therefore runs in a private mount namespace whose /dev has no
+# kvm at all (tcg_only in lib.sh; needs root, else exit 77 with its
+# "/dev/kvm exists and cannot be hidden: WHY"), so that it registers its
+# cases as on a host without KVM; without /dev/kvm it runs as it is.
+# The cases
 # marked "series" run only when patches/qemu/series is not empty, and
 # they must run (a case the test does not register for ARCH is skipped
 # by bios-tables-test without a word; the others may be, as upstream

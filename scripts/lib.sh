@@ -98,21 +98,14 @@ env_fingerprint() {
     printf '%s\n' "$MEMMAP_ENV_FP"
 }
 
-# tcg_only CMD...: run CMD where /dev/kvm, if the host has one, is
-# /dev/null (a private mount namespace, needs root), so that every QEMU
-# it starts falls back from KVM to TCG, as on QEMU's CI runners.
-# Without /dev/kvm, CMD runs as it is.  Returns 77 (saying why on
-# stderr) when /dev/kvm exists and cannot be hidden.
-tcg_only() {
-    if [ ! -e /dev/kvm ]; then
-        "$@"
-    elif unshare -m true 2>/dev/null; then
-        unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "$@"
-    else
-        echo "/dev/kvm exists and hiding it needs a private mount namespace (root)" >&2
-        return 77
-    fi
-}
+# tcg_only CMD...: run CMD where /dev has no kvm entry at all (a private
+# mount namespace with a copy of /dev without it, scripts/tcg-only.sh;
+# needs root), so that every QEMU it starts uses TCG and every qtest
+# registers its cases as on a host without KVM (QEMU's CI runners).
+# Without /dev/kvm, CMD runs as it is.  Returns 77 (one line on stderr,
+# "/dev/kvm exists and cannot be hidden: WHY") when /dev/kvm exists and
+# cannot be hidden; it never runs CMD with /dev/kvm visible.
+tcg_only() { "$ROOT/scripts/tcg-only.sh" "$@"; }
 
 # readme_blocks: the code blocks of README's "Two commands" section, one
 # line each (the prerequisite line, make demo, make check; fresh.sh and
