@@ -121,7 +121,8 @@ readme_blocks() {
 result_key() {
     { printf '%s\n' "$@"; env_fingerprint; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" \
         "$ROOT/scripts/firmware.sh" "$ROOT/scripts/lib.sh" "$ROOT/scripts/qtest.sh" \
-        "$ROOT/tests/lib/qtest_judge.py" "$ROOT/tests/qtest-exclude.txt"; } | sha256sum | cut -c1-16
+        "$ROOT/scripts/tcg-only.sh" "$ROOT/tests/lib/qtest_judge.py" "$ROOT/tests/qtest-exclude.txt"; } |
+        sha256sum | cut -c1-16
 }
 
 # one_result NAME PASS|FAIL|SKIP TEXT: the output of a step that is a
