@@ -5,7 +5,7 @@
 # A newcomer's machine is a pristine bookworm: what `debootstrap
 # --variant=minbase bookworm` makes (apt and the Essential packages,
 # like the debian:bookworm image), with this host's apt sources and apt
-# settings.  This script makes one under .cache/fresh/, clones this
+# settings and the certificate authorities it added.  This script makes one under .cache/fresh/, clones this
 # repository into it, and runs there what README.md's "Two commands"
 # section shows, as it shows it: its first code block (the prerequisite
 # line), then `make demo`, then `make check`.
@@ -97,6 +97,11 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
     [ -f "$f" ] && cp "$f" "$root$f"
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# and the certificate authorities the host's administrator added (this
+# network's TLS proxy, which npm's registry traffic passes): part of the
+# machine's network setup, like its apt sources
+[ ! -d /usr/local/share/ca-certificates ] ||
+    cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
 
 # the clone: HEAD, and for --quick the work tree's tracked files over it
 clone=/root/memmap-type
