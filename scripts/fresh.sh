@@ -194,6 +194,7 @@ if [ "$RC" = 0 ] && [[ $demo_line == "verdict: PASS"* ]]; then pass "make demo: 
 else tail -8 "$LOGS/fresh-demo.log" | indent; fail "make demo: ${demo_line:-no verdict line}, exit $RC (log: $LOGS/fresh-demo.log)"; fi
 timed "make check" "$LOGS/fresh-check.log" "make check"
 check_line=$(grep -E '^check: [0-9]+ passed' "$LOGS/fresh-check.log" | tail -1 || true)
+printf 'part\t%s\t%s\n' "make check (its steps below)" "$T" >>"$record.new"
 if [ "$RC" = 0 ] && [[ $check_line =~ ^check:\ [0-9]+\ passed,\ 0\ failed ]]; then pass "make check: $check_line ($T s)"
 else
     sed -n '/^FAILED:/,/^[a-z]/p' "$LOGS/fresh-check.log" | head -12 | indent
