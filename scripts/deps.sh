@@ -26,6 +26,7 @@
 # apt and the Essential packages; everything else a script runs must be
 # in this table, and `make fresh` proves it.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # package  groups (comma-separated)  tool (a command it must put on PATH, - for none)  who needs it
@@ -70,7 +71,7 @@ groups_all=(build check node libvirt ci-local matrix fresh)
 # rows GROUP...: the table's rows of GROUPs, "package tool" a line
 rows() {
     local want=" $* " pkg grp tool why g
-    while read -r pkg grp tool why; do
+    while read -r pkg grp tool _; do
         for g in ${grp//,/ }; do
             [[ " ${groups_all[*]} " == *" $g "* ]] || die "deps.sh: unknown group '$g' in the table"
             if [[ $want == *" $g "* ]]; then echo "$pkg $tool"; break; fi
