@@ -104,17 +104,17 @@ if ! gcl --preview >"$preview"; then
 fi
 configs=$("$S/ci-matrix.sh" --configs | tr '\n' ' ')
 # The checks on the expanded file print "ok TEXT" or "bad TEXT" lines.
+# Among them, what a job may assume: the debian:bookworm image and what
+# it installs itself (README's prerequisite line, scripts/deps.sh's table).
+"$S/deps.sh" --table >"$ROOT/$state/deps-table.txt"
 while read -r r text; do
     case $r in ok) pass "$text" ;; *) fail "$text" ;; esac
-done < <("$node" - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" <<'JS'
+done < <("$node" - "$ROOT" "$CACHE/npm/node_modules/js-yaml" "$preview" "$configs" \
+             "$ROOT/tests/bookworm-commands.txt" "$ROOT/$state/deps-table.txt" "$(readme_blocks | head -1)" <<'JS'
 const fs = require("fs"), path = require("path");
-const [root, jsyaml, preview, configs] = process.argv.slice(2);
-const y = require(jsyaml).load(fs.readFileSync(preview, "utf8"));
-const globals = new Set(["stages", "variables", "default", "include", "workflow",
-                         "image", "services", "cache", "before_script", "after_script"]);
-const jobs = Object.entries(y).filter(([k, v]) => !globals.has(k) && !k.startsWith(".") && v && typeof v === "object");
-const say = (good, text) => console.log(`${good ? "ok" : "bad"} ${text}`);
-const lines = j => [j.before_script, j.script, j.after_script].flat(Infinity).filter(l => typeof l === "string");
+const [root, jsyaml, preview, configs, image, deps, prereq] = process.argv.slice(2);
+const {load, lines, say} = require(path.join(root, "tests/ci/pipeline.js"));
+const {y, jobs} = load(jsyaml, preview);
 
 const used = new Set(jobs.map(([, j]) => j.stage || "test"));
 const empty = (y.stages || []).filter(s => !s.startsWith(".") && !used.has(s));
@@ -169,13 +169,8 @@ for (const [name, j] of matrix) {
     say(got === want, `job ${name}: matrix CONFIG values are those of scripts/ci-matrix.sh (${want})` +
         (got === want ? "" : `; the file has: ${got || "none"}`));
 }
+
+require(path.join(root, "tests/ci/job_tools.js"))({y, jobs}, image, deps, prereq);
 JS
 )
-# what a job may assume: the debian:bookworm image, and what it installs
-# itself (README's prerequisite line, scripts/deps.sh)
-"$S/deps.sh" --table >"$ROOT/$state/deps-table.txt"
-while read -r r text; do
-    case $r in ok) pass "$text" ;; *) fail "$text" ;; esac
-done < <("$node" "$ROOT/tests/ci/job_tools.js" "$CACHE/npm/node_modules/js-yaml" "$preview" \
-             "$ROOT/tests/bookworm-commands.txt" "$ROOT/$state/deps-table.txt" "$(readme_blocks | head -1)")
 verdict ci-validate

@@ -137,13 +137,23 @@ in_root() {
             /bin/bash -c "cd $3 && $2"' sh "$root" "$cmd" "$clone" </dev/null >"$log" 2>&1
 }
 
-# timed NAME LOG CMD: in_root, printing NAME's verdict with its wall time
-# and exit status; sets T (seconds) and RC
-timed() {
-    local t0; t0=$(date +%s); RC=0
-    say "$name: $1 in the root (log: $2)"
-    in_root "$2" "$3" || RC=$?
+# run_step TEXT LOG CMD [FIND GOOD]: CMD in the root, its output in LOG,
+# judged: PASS when it exits 0 and, with FIND, the last line of LOG that
+# matches FIND (an extended regex: the command's verdict line, set as
+# LINE) also matches GOOD.  Sets T (seconds) and RC.
+run_step() {
+    local text=$1 log=$2 cmd=$3 find=${4:-} good=${5:-} t0
+    t0=$(date +%s) RC=0 LINE=
+    say "$name: $text in the root (log: $log)"
+    in_root "$log" "$cmd" || RC=$?
     T=$(($(date +%s) - t0))
+    [ -z "$find" ] || LINE=$(grep -E "$find" "$log" | tail -1 || true)
+    if [ "$RC" = 0 ] && { [ -z "$find" ] || grep -qE "$good" <<<"$LINE"; }; then
+        pass "$text${LINE:+: $LINE} ($T s)"
+    else
+        { grep -E '^ *(FAIL|SKIP|error:)' "$log" || tail -5 "$log"; } | head -8 | indent
+        fail "$text: ${find:+${LINE:-no verdict line}, }exit $RC (log: $log)"
+    fi
 }
 
 t_start=$(date +%s)
@@ -157,14 +167,10 @@ if [ -n "$quick" ]; then
     if [ -z "$gone" ]; then pass "tests/bookworm-commands.txt: its $(wc -l <<<"$listed") commands are all on the pristine root's PATH"
     else fail "tests/bookworm-commands.txt lists commands the pristine root lacks: $gone"; fi
 fi
-timed "README's prerequisite line: $prereq" "$LOGS/$name-prereq.log" "$prereq"
-if [ "$RC" = 0 ]; then pass "README's prerequisite line: $prereq ($T s)"
-else tail -5 "$LOGS/$name-prereq.log" | indent; fail "README's prerequisite line: $prereq: exit $RC (log: $LOGS/$name-prereq.log)"; fi
+run_step "README's prerequisite line: $prereq" "$LOGS/$name-prereq.log" "$prereq"
 
 if [ -n "$quick" ]; then
-    timed "scripts/deps.sh --all" "$LOGS/$name-deps.log" "scripts/deps.sh --all"
-    if [ "$RC" = 0 ]; then pass "scripts/deps.sh --all installs every group ($T s)"
-    else tail -5 "$LOGS/$name-deps.log" | indent; fail "scripts/deps.sh --all: exit $RC (log: $LOGS/$name-deps.log)"; fi
+    run_step "scripts/deps.sh --all" "$LOGS/$name-deps.log" "scripts/deps.sh --all"
     # every tool of the table, then the pipeline check that needs the
     # pinned Node.js: no skip allowed
     in_root "$LOGS/$name-tools.log" "scripts/deps.sh --tools --all" || true
@@ -172,14 +178,8 @@ if [ -n "$quick" ]; then
         < <(grep -E '^(PASS|FAIL) ' "$LOGS/$name-tools.log")
     grep -qE '^deps-tools: [0-9]+ passed' "$LOGS/$name-tools.log" ||
         fail "scripts/deps.sh --tools --all printed no verdict (log: $LOGS/$name-tools.log)"
-    timed "scripts/ci-validate.sh" "$LOGS/$name-ci-validate.log" "scripts/ci-validate.sh"
-    line=$(grep -E '^ci-validate: [0-9]+ passed' "$LOGS/$name-ci-validate.log" | tail -1 || true)
-    if [ "$RC" = 0 ] && [[ $line =~ ^ci-validate:\ [1-9][0-9]*\ passed,\ 0\ failed,\ 0\ skipped$ ]]; then
-        pass "scripts/ci-validate.sh in the root: $line ($T s)"
-    else
-        grep -E '^(FAIL|SKIP)' "$LOGS/$name-ci-validate.log" | head -5 | indent
-        fail "scripts/ci-validate.sh in the root, no skip allowed: ${line:-no verdict}, exit $RC (log: $LOGS/$name-ci-validate.log)"
-    fi
+    run_step "scripts/ci-validate.sh, no skip allowed" "$LOGS/$name-ci-validate.log" "scripts/ci-validate.sh" \
+        '^ci-validate: [0-9]+ passed' '^ci-validate: [1-9][0-9]* passed, 0 failed, 0 skipped$'
     finish "$name"
 fi
 
@@ -187,19 +187,10 @@ fi
 record=$LOGS/fresh-record.tsv
 : >"$record.new"
 printf 'part\t%s\t%s\n' "README's prerequisite line" "$T" >>"$record.new"
-timed "make demo" "$LOGS/fresh-demo.log" "make demo"
-demo_line=$(grep -E '^verdict: ' "$LOGS/fresh-demo.log" | tail -1 || true)
+run_step "make demo" "$LOGS/fresh-demo.log" "make demo" '^verdict: ' '^verdict: PASS'
 printf 'part\t%s\t%s\n' "make demo" "$T" >>"$record.new"
-if [ "$RC" = 0 ] && [[ $demo_line == "verdict: PASS"* ]]; then pass "make demo: $demo_line ($T s)"
-else tail -8 "$LOGS/fresh-demo.log" | indent; fail "make demo: ${demo_line:-no verdict line}, exit $RC (log: $LOGS/fresh-demo.log)"; fi
-timed "make check" "$LOGS/fresh-check.log" "make check"
-check_line=$(grep -E '^check: [0-9]+ passed' "$LOGS/fresh-check.log" | tail -1 || true)
+run_step "make check" "$LOGS/fresh-check.log" "make check" '^check: [0-9]+ passed' '^check: [0-9]+ passed, 0 failed'
 printf 'part\t%s\t%s\n' "make check (its steps below)" "$T" >>"$record.new"
-if [ "$RC" = 0 ] && [[ $check_line =~ ^check:\ [0-9]+\ passed,\ 0\ failed ]]; then pass "make check: $check_line ($T s)"
-else
-    sed -n '/^FAILED:/,/^[a-z]/p' "$LOGS/fresh-check.log" | head -12 | indent
-    fail "make check: ${check_line:-no verdict line}, exit $RC (log: $LOGS/fresh-check.log)"
-fi
 # the record: make check's own steps inside the root, then the whole run
 inner=$root$clone/.cache/logs/check-record.tsv
 [ ! -s "$inner" ] || grep -vE '^run' "$inner" >>"$record.new"

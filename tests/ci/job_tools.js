@@ -2,9 +2,9 @@
 // the job has not installed itself (scripts/ci-validate.sh, a check of
 // make check's ci-validate step).
 //
-//   node tests/ci/job_tools.js JS-YAML PREVIEW IMAGE-COMMANDS DEPS-TABLE PREREQ
+//   require("tests/ci/job_tools.js")(PIPELINE, IMAGE-COMMANDS, DEPS-TABLE, PREREQ)
 //
-// PREVIEW is gitlab-ci-local's expanded pipeline, IMAGE-COMMANDS
+// PIPELINE is tests/ci/pipeline.js's load() of the expanded file, IMAGE-COMMANDS
 // tests/bookworm-commands.txt (checked against a pristine root by
 // scripts/fresh.sh --quick), DEPS-TABLE the output of `scripts/deps.sh
 // --table` ("package groups tool" lines), PREREQ README's prerequisite
@@ -15,58 +15,51 @@
 // an earlier part of the job installed: `apt-get install PKG...` (a
 // package of the same name) or `scripts/deps.sh [GROUP...]` (the tools of
 // those groups, default build).  The check job must start with README's
-// prerequisite line.  Prints "ok TEXT" / "bad TEXT" lines.
+// prerequisite line.  Prints "ok TEXT" / "bad TEXT" lines (pipeline.js's say).
 "use strict";
 const fs = require("fs");
-const [jsyaml, preview, imageFile, depsFile, prereq] = process.argv.slice(2);
-const y = require(jsyaml).load(fs.readFileSync(preview, "utf8"));
-const say = (good, text) => console.log(`${good ? "ok" : "bad"} ${text}`);
-
-const image = new Set(fs.readFileSync(imageFile, "utf8").split("\n").filter(l => l && !l.startsWith("#")));
+const {lines, say} = require("./pipeline.js");
 const builtins = new Set(["cd", "test", "[", "echo", "printf", "export", "set", "unset", "true", "false",
     "exit", "source", ".", "read", "shift", "eval", "exec", "wait", "trap", "command", "type", "umask",
     "if", "then", "else", "elif", "fi", "for", "while", "do", "done", "case", "esac", "!", "{", "}"]);
-const tools = {};                       // group -> tools of deps.sh's table
-for (const l of fs.readFileSync(depsFile, "utf8").split("\n")) {
-    const [, groups, tool] = l.trim().split(/\s+/);
-    if (!groups || tool === "-") continue;
-    for (const g of groups.split(",")) (tools[g] = tools[g] || []).push(tool);
-}
-
-const globals = new Set(["stages", "variables", "default", "include", "workflow",
-                         "image", "services", "cache", "before_script", "after_script"]);
-const jobs = Object.entries(y).filter(([k, v]) => !globals.has(k) && !k.startsWith(".") && v && typeof v === "object");
-const lines = j => [j.before_script, j.script, j.after_script].flat(Infinity).filter(l => typeof l === "string");
 // words: a shell part split into words, quotes kept together
 const words = s => (s.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) || []);
 
-const missing = [];
-for (const [name, j] of jobs) {
-    const have = new Set([...image, ...builtins]);
-    for (const line of lines(j)) {
-        for (const part of line.replace(/#.*$/, "").split(/&&|\|\||;|\|/)) {
-            const w = words(part.trim());
-            while (w.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0])) w.shift();
-            if (!w.length) continue;
-            const cmd = w[0];
-            if (cmd.startsWith("scripts/")) {
-                if (cmd === "scripts/deps.sh") {
-                    const gs = w.slice(1).filter(a => !a.startsWith("-"));
-                    const all = w.includes("--all") ? Object.keys(tools) : (gs.length ? gs : ["build"]);
-                    if (!w.includes("--tools") && !w.includes("--list"))
+module.exports = ({y, jobs}, imageFile, depsFile, prereq) => {
+    const image = new Set(fs.readFileSync(imageFile, "utf8").split("\n").filter(l => l && !l.startsWith("#")));
+    const tools = {};                       // group -> tools of deps.sh's table
+    for (const l of fs.readFileSync(depsFile, "utf8").split("\n")) {
+        const [, groups, tool] = l.trim().split(/\s+/);
+        if (!groups || tool === "-") continue;
+        for (const g of groups.split(",")) (tools[g] = tools[g] || []).push(tool);
+    }
+    const missing = [];
+    for (const [name, j] of jobs) {
+        const have = new Set([...image, ...builtins]);
+        for (const line of lines(j)) {
+            for (const part of line.replace(/#.*$/, "").split(/&&|\|\||;|\|/)) {
+                const w = words(part.trim());
+                while (w.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0])) w.shift();
+                if (!w.length) continue;
+                const cmd = w[0];
+                if (cmd.startsWith("scripts/")) {
+                    if (cmd === "scripts/deps.sh" && !w.includes("--tools") && !w.includes("--list")) {
+                        const gs = w.slice(1).filter(a => !a.startsWith("-"));
+                        const all = w.includes("--all") ? Object.keys(tools) : (gs.length ? gs : ["build"]);
                         for (const g of all) for (const t of tools[g] || []) have.add(t);
+                    }
+                    continue;
                 }
-                continue;
+                if (!have.has(cmd)) missing.push(`${name}: ${cmd}`);
+                if (cmd === "apt-get" && w.includes("install"))
+                    for (const p of w.slice(w.indexOf("install") + 1)) if (!p.startsWith("-")) have.add(p);
             }
-            if (!have.has(cmd)) missing.push(`${name}: ${cmd}`);
-            if (cmd === "apt-get" && w.includes("install"))
-                for (const p of w.slice(w.indexOf("install") + 1)) if (!p.startsWith("-")) have.add(p);
         }
     }
-}
-say(missing.length === 0, "every command a job runs is in the debian:bookworm image or installed by the job first" +
-    " (tests/bookworm-commands.txt, README's prerequisite line, scripts/deps.sh)" +
-    (missing.length ? `; not: ${[...new Set(missing)].join("; ")}` : ""));
-const first = y.check ? lines({before_script: y.check.before_script})[0] : undefined;
-say(first === prereq, "job check starts with README's prerequisite line" +
-    (first === prereq ? ` (${prereq})` : `: it starts with ${JSON.stringify(first)}, README has ${JSON.stringify(prereq)}`));
+    say(missing.length === 0, "every command a job runs is in the debian:bookworm image or installed by the job first" +
+        " (tests/bookworm-commands.txt, README's prerequisite line, scripts/deps.sh)" +
+        (missing.length ? `; not: ${[...new Set(missing)].join("; ")}` : ""));
+    const first = y.check ? lines({before_script: y.check.before_script})[0] : undefined;
+    say(first === prereq, "job check starts with README's prerequisite line" +
+        (first === prereq ? ` (${prereq})` : `: it starts with ${JSON.stringify(first)}, README has ${JSON.stringify(prereq)}`));
+};
