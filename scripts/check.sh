@@ -120,10 +120,11 @@ suite repo "$S/check-repo.sh"
 # root: every tool of deps.sh's table there, ci-validate without a skip
 # (scripts/fresh.sh --quick; the whole two commands: make fresh).
 # Decided by those scripts, README, the pipeline and the pins it reads,
-# and the host's apt sources
+# and the host's apt sources and added certificate authorities
 cached_step fresh-quick "$(cd "$ROOT" && cat README.md .gitlab-ci.yml package.json package-lock.json \
         scripts/fresh.sh scripts/deps.sh scripts/ci-validate.sh scripts/ci-local.sh scripts/apt-private.sh \
-        ./*.lock scripts/node.sh scripts/closure.sh /etc/apt/sources.list /etc/apt/sources.list.d/* 2>&1 |
+        ./*.lock scripts/node.sh scripts/closure.sh tests/bookworm-commands.txt tests/ci/*.js \
+        /etc/apt/sources.list /etc/apt/sources.list.d/* /usr/local/share/ca-certificates/* 2>&1 |
         sha256sum)" "$S/fresh.sh" --quick
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
@@ -168,6 +169,7 @@ btt() {
        one_result "$name" PASS "$what ($(grep -c '^ok ' "$log") cases ran)" ;;
     77) one_result "$name" SKIP "qemu-system-$arch: $(grep -m1 '^/dev/kvm exists' <<<"$why")" ;;
     *) grep -E 'mismatch|Bail|^not ok' "$log" | head -5
+       [ -z "$why" ] || tail -5 <<<"$why"
        one_result "$name" FAIL "qemu-system-$arch (log: $log)" ;;
     esac
 }
