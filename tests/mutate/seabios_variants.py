@@ -17,23 +17,19 @@ from edits import apply_edits
 # of a FAIL line the scenario must print).  how: ("revert", subject of
 # the patch) or ("edit", [(file, old, new)]).
 VARIANTS = [
-    # patch 1: the debug dump prints the type as a signed number, so
-    # SeaBIOS's own map shows soft reserved (0xefffffff) as -268435457
-    ("without patch 1 (the e820 type printed as unsigned)",
-     ("revert", "e820map: Print the e820 type as an unsigned number"),
+    # patch 1's rule (patch 2 needs its definitions): etc/e820's soft
+    # reserved entries reach SeaBIOS's map, and so the OS
+    ("patch 1 without its passthrough (soft reserved entries of etc/e820 ignored)",
+     ("edit", [("src/fw/paravirt.c",
+                "        case E820_RESERVED:\n        case E820_SOFT_RESERVED:\n",
+                "        case E820_RESERVED:\n")]),
      "q35-sbp-spm", r"FAIL  SeaBIOS e820 lacks soft reserved"),
-    # patch 2's rule (patch 3 needs its definitions): soft reserved
-    # entries are never merged with a neighbour of the same type, so that
-    # each spm node stays one range, one dax device
-    ("patch 2 without its no-merge rule",
-     ("edit", [("src/e820map.c",
-                "    return type == e->type && type != E820_SOFT_RESERVED;",
-                "    return type == e->type;")]),
-     "sbp-table-full", r"FAIL  SeaBIOS e820 over .*soft reserved in the map, want"),
-    # patch 3: etc/e820's soft reserved entries reach the OS
-    ("without patch 3 (soft reserved passed from etc/e820)",
-     ("revert", "paravirt: Pass soft reserved memory from etc/e820 to the OS"),
-     "q35-sbp-spm", r"FAIL  SeaBIOS e820 lacks soft reserved"),
+    # patch 2: adjacent soft reserved entries are never merged, so that
+    # two sp-mem devices on two nodes (QEMU 11.1.3) stay two entries, two
+    # dax devices (no HMAT)
+    ("without patch 2 (adjacent soft reserved entries kept apart)",
+     ("revert", "e820map: Keep adjacent soft reserved entries apart"),
+     "spmem-q35-sbp-two-spm-nohmat", r"FAIL  SeaBIOS e820 lacks soft reserved .* as an entry of its own"),
 ]
 
 
