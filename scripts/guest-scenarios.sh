@@ -11,10 +11,9 @@ KERNELS=(6.1 6.12 7.2)
 SCENARIOS=(q35-ovmf-spm q35-ovmf-spm-4g q35-ovmf-reserved q35-ovmf-normal q35-ovmf-two-spm
            q35-ovmf-two-spm-nohmat pc-ovmf-spm q35-ovmf-spm-2m q35-spm-unaligned
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
-           pc-sbp-spm base-qemu-sbp sbp-table-full sbp-table-reserved
-           sbp-table-interleaved
+           pc-sbp-spm base-qemu-sbp
            seabios-spm-reserved seabios-kernel
-           spmem-q35-sbp-spm spmem-q35-seabios-spm)
+           spmem-q35-sbp-spm spmem-q35-sbp-two-spm-nohmat spmem-q35-seabios-spm)
 for k in "${KERNELS[@]:1}"; do
     SCENARIOS+=("q35-ovmf-spm-k$k" "q35-sbp-spm-k$k")
 done
@@ -27,7 +26,7 @@ COMPARE_PAIRS=(one-spm-ovmf:q35-ovmf-spm one-spm-sbp:q35-sbp-spm
                one-spm-seabios:q35-seabios-spm one-spm-k6.12:q35-ovmf-spm-k6.12
                one-spm-k7.2:q35-ovmf-spm-k7.2 two-spm-hmat:q35-ovmf-two-spm
                two-spm-nohmat:q35-ovmf-two-spm-nohmat
-               spm-normal-node:q35-ovmf-spm-normal table-capacity:sbp-table-full)
+               spm-normal-node:q35-ovmf-spm-normal)
 GiB=$((1 << 30))
 MiB=$((1 << 20))
 
@@ -49,8 +48,6 @@ MiB=$((1 << 20))
 #   online    1: the guest onlines its dax devices through kmem
 #   hmat      1: -machine hmat=on (ACPI HMAT; every node initiator=0)
 #   merge     1: the firmware is expected to merge adjacent spm ranges
-#   full      0, or which of SeaBIOS's e820 map limits the scenario tests
-#             (firmware sbp, boot firmware): spm | reserved | interleaved
 #   refuse    1: QEMU must refuse the configuration (exit status 1 and
 #             the error line that layout() derives), nothing boots
 #   extra     "node:MiB" per additional sp-mem device on a node that has
@@ -62,7 +59,7 @@ define() {
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0 full=0 refuse=0 extra=()
+    online=0 hmat=0 merge=0 refuse=0 extra=()
     case $name in spmem-*) qemu=spmem; name=${name#spmem-} ;; esac
     case $name in
     q35-ovmf-spm)
@@ -111,24 +108,6 @@ define() {
     base-qemu-sbp)
         qemu=base firmware=sbp; nodes=(2048:- 1024:normal)
         desc="unpatched QEMU + patched SeaBIOS: boots as with stock SeaBIOS" ;;
-    sbp-table-full)
-        firmware=sbp boot=firmware full=spm; nodes=(2048:-)
-        local i
-        for ((i = 1; i < 128; i++)); do nodes+=(128:spm); done
-        desc="q35 + patched SeaBIOS (no OS): 127 spm nodes, more than its 128-entry map takes: RAM survives, the last spm nodes share one entry" ;;
-    sbp-table-reserved)
-        firmware=sbp boot=firmware full=reserved; nodes=(2048:-)
-        local i
-        for ((i = 1; i < 121; i++)); do nodes+=(128:reserved); done
-        for ((i = 121; i < 128; i++)); do nodes+=(128:spm); done
-        desc="q35 + patched SeaBIOS (no OS): 120 adjacent reserved nodes, then 7 spm nodes: every spm node keeps its entry" ;;
-    sbp-table-interleaved)
-        firmware=sbp boot=firmware full=interleaved; nodes=(2048:-)
-        local i
-        for ((i = 1; i < 128; i++)); do
-            if ((i % 2)); then nodes+=(128:reserved); else nodes+=(128:-); fi
-        done
-        desc="q35 + patched SeaBIOS (no OS): 64 reserved nodes between 63 normal ones, more entries than its map holds: all RAM survives, the highest 24 reserved nodes are left out" ;;
     q35-seabios-spm)
         firmware=seabios; nodes=(2048:- 1024:spm)
         desc="q35 + stock SeaBIOS, -kernel: one spm node" ;;
@@ -231,10 +210,6 @@ checks() {
         die "scenario error: refuse=1 but no node breaks a rule"
     fi
     [ "$boot" = kernel ] && checks+=("done")
-    if [ "$full" != 0 ]; then
-        full_checks
-        return
-    fi
     for i in "${!nodes[@]}"; do
         s=${node_start[i]} z=${node_size[i]} t=${node_type[i]}
         # published: what QEMU put in etc/e820 (read by the guest)
@@ -279,45 +254,4 @@ checks() {
     if [ "$boot" = kernel ] && [ "$spm" = 0 ]; then
         checks+=(nodax)
     fi
-}
-
-# full_checks: the checks of the scenarios that test the limits of
-# SeaBIOS's e820 map (patches/seabios/, patch 3).  That map holds
-# BUILD_MAX_E820 = 128 entries.  SeaBIOS takes every RAM entry of
-# etc/e820, and a reserved or soft reserved one only while its map keeps
-# room for the RAM entries still to come plus E820_SEABIOS_ENTRIES = 23
-# entries of its own; so at most 128 - 23 = 105 entries come from
-# etc/e820.  Without room, a range that continues the previous range of
-# its type is merged into that entry, any other is dropped.  Adjacent
-# reserved ranges merge anyway (e820_add()); soft reserved ones never
-# do.  QEMU lists the HyperTransport range first (qemu64 is an AMD CPU
-# with 40 phys-bits: a reserved entry at 1012 GiB), then the nodes in
-# address order: node 0 is the RAM below 4 GiB, the others lie above.
-full_checks() {
-    local room=$((128 - 23)) ht=1 ram=1 i n=$((${#nodes[@]} - 1)) prev=
-    # RAM entries: node 0, then one per run of normal nodes above 4 GiB
-    for ((i = 1; i <= n; i++)); do
-        [ "${node_type[i]}" = - ] && [ "$prev" != - ] && ram=$((ram + 1))
-        prev=${node_type[i]}
-    done
-    checks=("bios-ram:0x100000:${node_size[0]}" bios-nowarn)
-    case $full in
-    spm)
-        # the spm nodes get the room the RAM and the HT entry leave; the
-        # last of those entries takes the remaining nodes too
-        checks+=("bios-spm-packed:$((room - ram - ht)):${node_start[1]}:${node_size[1]}:$n") ;;
-    reserved)
-        # the 120 reserved nodes are one entry: room for all spm nodes
-        local r=0
-        for ((i = 1; i <= n; i++)); do [ "${node_type[i]}" = reserved ] && r=$((r + 1)); done
-        checks+=("bios-reserved:${node_start[1]}:$((r * node_size[1]))" bios-untouched)
-        for ((i = r + 1; i <= n; i++)); do
-            checks+=("bios-spm:${node_start[i]}:${node_size[i]}")
-        done ;;
-    interleaved)
-        # no two reserved nodes touch: each needs an entry of its own, and
-        # the RAM entries are taken first
-        checks+=("bios-interleaved:$((room - ram - ht)):${node_start[1]}:${node_size[1]}:$n") ;;
-    *) die "scenario error: full=$full" ;;
-    esac
 }

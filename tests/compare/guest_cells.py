@@ -8,9 +8,9 @@ Records (tests/lib/compare_rows.py) what the guest or its firmware
 showed of the typed memory: every dax device with its node and range,
 or, without a dax device, what the guest's e820 says of soft reserved
 memory; for a firmware-only boot (no OS), SeaBIOS's e820 map: how many
-soft reserved entries it kept, how much they cover, what it merged or
-dropped.  For QUESTION node-view: the SRAT memory affinity lines the
-kernel printed on its console, the guest's nodes and their MemTotal.
+soft reserved entries it kept and how much they cover.  For QUESTION
+node-view: the SRAT memory affinity lines the kernel printed on its
+console, the guest's nodes and their MemTotal.
 VERDICT is guest-run.sh's result for the scenario (its own checks).
 """
 import os
@@ -48,19 +48,11 @@ def firmware_cells(rep):
     m = rep.bios_e820 or []
     soft = [(s, e) for s, e, t in m if t == SOFT]
     cover = sum(e - s for s, e in soft)
-    merged = [x for x in rep.bios_full if x[3] == "merged"]
-    dropped = [x for x in rep.bios_full if x[3] == "dropped"]
     cell = ("%s: %d soft reserved entries in its %d-entry e820 map, covering %s"
             % (rep.bios_version or "SeaBIOS", len(soft), len(m), size(cover)))
-    if merged or dropped:
-        cell += "; %d ranges merged into the previous entry, %d dropped" % (
-            len(merged), len(dropped))
     ev = "e820 map has %d items; " % len(m)
     if soft:
         ev += "last soft reserved entry %s" % pr.fmt_range(*soft[-1])
-    if rep.bios_full:
-        s, e, t, a = rep.bios_full[0]
-        ev += "; first 'e820 map full' line: %s %s %s" % (pr.fmt_range(s, e), t, a)
     return cell, ev
 
 

@@ -22,24 +22,8 @@ which computes every address and size from the scenario's configuration:
   bios-reserved:START:SIZE        type 2 in SeaBIOS's own e820 map
   bios-spm:START:SIZE             exactly this entry, type 0xEFFFFFFF, in
                                   SeaBIOS's own map (patched SeaBIOS)
-  bios-spm-packed:ENTRIES:START:SIZE:N
-                                  N adjacent spm ranges of SIZE from START
-                                  are ENTRIES soft reserved entries in
-                                  SeaBIOS's map: the lowest ENTRIES-1 one
-                                  each, the others merged into the last
-                                  (and logged as merged), together all N
-                                  ranges and nothing else
-  bios-interleaved:KEPT:START:SIZE:N
-                                  N adjacent ranges of SIZE from START,
-                                  reserved and normal in turn (reserved
-                                  first): every normal one is RAM in
-                                  SeaBIOS's map; the lowest KEPT reserved
-                                  ones are reserved there, the others are
-                                  absent and logged as dropped
   bios-nowarn                     SeaBIOS printed no "Unable to allocate"
                                   warning (its map never overflowed)
-  bios-untouched                  SeaBIOS logged no range of etc/e820 as
-                                  merged or dropped for lack of room
   bios-ram:START:END              SeaBIOS's RAM entries cover [START, END)
                                   but for at most 1 MiB (its own
                                   reservations at the top of low RAM)
@@ -105,8 +89,6 @@ class Report:
         self.bios_e820 = None   # [(start, end_excl, type)]
         self.bios_version = None
         self.panic = []
-        self.bios_full = []      # etc/e820 ranges SeaBIOS had no room
-                                 # for: (start, end_excl, type, action)
         self.bios_nomem = []     # SeaBIOS "Unable to allocate" warnings
         self.srat = []           # the kernel's SRAT memory affinity lines
                                  # (console): (node, start, end_excl)
@@ -117,9 +99,6 @@ EFI_RE = re.compile(r"mem(\d+): \[([^\]]*)\] range=\[(0x[0-9a-f]+)-(0x[0-9a-f]+)
 IOMEM_RE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) : (.*)$")
 SRAT_RE = re.compile(r"ACPI: SRAT: Node (\d+) PXM \d+ \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]")
 BIOS_RE = re.compile(r"^\s*\d+: ([0-9a-f]{16}) - ([0-9a-f]{16}) = (\d+)")
-# patches/seabios/: a range of etc/e820 the map had no room for
-BIOS_FULL_RE = re.compile(r"qemu/e820: addr 0x([0-9a-f]+) len 0x([0-9a-f]+) "
-                          r"\[(reserved|soft reserved), (merged|dropped): e820 map full\]")
 
 
 def parse(path):
@@ -137,10 +116,6 @@ def parse(path):
                                       int(m.group(3))))
                 continue
             in_bios_map = False
-        m = BIOS_FULL_RE.search(line)
-        if m:
-            start = int(m.group(1), 16)
-            rep.bios_full.append((start, start + int(m.group(2), 16), m.group(3), m.group(4)))
         m = SRAT_RE.search(line)
         if m:
             rep.srat.append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16) + 1))
@@ -572,81 +547,11 @@ class Checker:
                    "SeaBIOS e820 lacks soft reserved %s as an entry of its own: %s"
                    % (fmt_range(start, end), self.show_bios(start, end)))
 
-    def logged(self, action, typ):
-        return [(s, e) for s, e, t, a in self.rep.bios_full if a == action and t == typ]
-
-    def c_bios_spm_packed(self, entries, start, size, n):
-        m = self.bios_map()
-        if m is None:
-            return
-        end = start + n * size
-        k = min(entries, n)
-        want = [(start + i * size, start + (i + 1) * size, 0xEFFFFFFF) for i in range(k - 1)]
-        want.append((start + (k - 1) * size, end, 0xEFFFFFFF))
-        got = covering(m, start, end)
-        sp = [x for x in m if x[2] == 0xEFFFFFFF]
-        self.check(got == want and sp == want,
-                   "SeaBIOS e820: the %d spm ranges %s are %d soft reserved entries, "
-                   "the lowest %d one each, the last %s (%d ranges), no gap"
-                   % (n, fmt_range(start, end), k, k - 1, fmt_range(*want[-1][:2]), n - k + 1),
-                   "SeaBIOS e820 over %s: %d entries, %d soft reserved in the map, want %d "
-                   "(the lowest %d one range each, then one for the remaining %d); "
-                   "first entries: %s; last: %s"
-                   % (fmt_range(start, end), len(got), len(sp), k, k - 1, n - k + 1,
-                      self.show_bios(start, start + size),
-                      self.show_bios(end - size, end)))
-        merged = self.logged("merged", "soft reserved")
-        want_merged = [(start + i * size, start + (i + 1) * size) for i in range(k, n)]
-        self.check(merged == want_merged and not self.logged("dropped", "soft reserved"),
-                   "SeaBIOS logged the %d ranges above the first %d as merged, none as dropped"
-                   % (n - k, k),
-                   "SeaBIOS logged %d soft reserved ranges as merged, %d as dropped; "
-                   "want the %d above the first %d merged"
-                   % (len(merged), len(self.logged("dropped", "soft reserved")), n - k, k))
-
-    def c_bios_interleaved(self, kept, start, size, n):
-        m = self.bios_map()
-        if m is None:
-            return
-        res = [(start + i * size, start + (i + 1) * size) for i in range(0, n, 2)]
-        ram = [(start + i * size, start + (i + 1) * size) for i in range(1, n, 2)]
-        lost = [(s, e) for s, e in ram
-                if sum(min(ee, e) - max(ss, s) for ss, ee, t in covering(m, s, e) if t == 1)
-                != e - s]
-        self.check(not lost,
-                   "SeaBIOS e820: all %d normal ranges between the reserved ones are RAM"
-                   % len(ram),
-                   "SeaBIOS e820: %d of the %d normal ranges are not wholly RAM, first %s: %s"
-                   % (len(lost), len(ram), fmt_range(*lost[0]) if lost else "",
-                      self.show_bios(*lost[0]) if lost else ""))
-        # (the first may merge with SeaBIOS's own reservation below 4 GiB)
-        have = [(s, e) for s, e in res if any(x[0] <= s and x[1] >= e and x[2] == 2 for x in m)]
-        gone = [(s, e) for s, e in res if not covering(m, s, e)]
-        self.check(have == res[:kept] and gone == res[kept:],
-                   "SeaBIOS e820: the lowest %d of the %d reserved ranges are reserved "
-                   "entries, the other %d absent" % (kept, len(res), len(res) - kept),
-                   "SeaBIOS e820: %d of the %d reserved ranges are reserved entries and %d "
-                   "absent, want the lowest %d and %d; first absent: %s"
-                   % (len(have), len(res), len(gone), kept, len(res) - kept,
-                      fmt_range(*gone[0]) if gone else "none"))
-        dropped = self.logged("dropped", "reserved")
-        self.check(dropped == res[kept:] and not self.logged("merged", "reserved"),
-                   "SeaBIOS logged the %d absent reserved ranges as dropped" % len(dropped),
-                   "SeaBIOS logged %d reserved ranges as dropped (%d merged), want %d"
-                   % (len(dropped), len(self.logged("merged", "reserved")), len(res) - kept))
-
     def c_bios_nowarn(self):
         n = self.rep.bios_nomem
         self.check(not n, "no allocation warning from SeaBIOS (its map never overflowed)",
                    "SeaBIOS: %s (%d warnings): its e820 map overflowed"
                    % (n[0] if n else "", len(n)))
-
-    def c_bios_untouched(self):
-        f = self.rep.bios_full
-        self.check(not f, "SeaBIOS had room for every range of etc/e820",
-                   "SeaBIOS had no room for %d ranges of etc/e820, first %s %s %s"
-                   % (len(f), fmt_range(*f[0][:2]) if f else "", f[0][2] if f else "",
-                      f[0][3] if f else ""))
 
     def c_bios_ram(self, start, end):
         m = self.bios_map()
