@@ -23,8 +23,8 @@
 #  5. series-seabios   the SeaBIOS series' hygiene, then its build
 #                      (scripts/seabios.sh);
 #  6. guest            Linux guests under TCG (scripts/guest-run.sh --all),
-#                      and seabios-negative: q35-sbp-spm and the
-#                      sbp-table-* scenarios with stock SeaBIOS, and
+#                      and seabios-negative: q35-sbp-spm and
+#                      spmem-q35-sbp-spm with stock SeaBIOS, and
 #                      with the series minus each patch, must fail
 #                      (scripts/seabios-negative.sh);
 #  7. robust, migrate, bench-smoke, pciwin, nested (an spm node on a real
