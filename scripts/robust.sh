@@ -64,7 +64,7 @@ if [ ${#bad[@]} = 0 ]; then
         python3 "$T/error_matrix.py" --qemu "$QEMU_PATCHED"
     part fuzz "$LOGS/robust-fuzz.log" \
         python3 "$T/fuzz.py" --qemu "$QEMU_PATCHED" --count "$count" --seed "$seed" --jobs 2
-    grep '^fuzz: seed .*configurations' "$LOGS/robust-fuzz.log" | sed 's/^/    /' || true
+    grep -E '^fuzz: (seed .*configurations|hints: )' "$LOGS/robust-fuzz.log" | sed 's/^/    /' || true
     part abi-identity "$LOGS/robust-abi-identity.log" \
         python3 "$T/abi_identity.py" --patched "$QEMU_PATCHED" --base "$QEMU_BASE"
     # negative controls: each comparison above must be able to fail

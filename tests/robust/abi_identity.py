@@ -33,6 +33,7 @@ Last line: "abi-identity: N passed, N failed, N skipped".
 
 import argparse
 import os
+import re
 import struct
 import sys
 import time
@@ -133,9 +134,13 @@ CASES = [
                            "-numa", "node,nodeid=1,memdev=m1,cpus=2-3",
                            "-numa", "dist,src=0,dst=1,val=21"]),
     # SRAT of a first node that ends inside the 640 KiB - 1 MiB hole: the
-    # one change patch 3 announces (see EXPECTED_DIFF).
+    # first change patch 2 announces (see EXPECTED_DIFF).
     ("q35/numa-first-node-ends-in-640K-hole", ["-M", "q35", "-m", "2G"]
      + nodes([768 * 1024, 2 * G - 768 * 1024])),
+    # ... and of memory below 4 GiB that ends below 1 MiB, with more above
+    # it (max-ram-below-4g=512K): the second change patch 2 announces
+    ("q35/numa-max-ram-below-4g=512K", ["-M", "q35,max-ram-below-4g=512K", "-m", "1G"]
+     + nodes([G])),
 ]
 KiB, MiB = 1 << 10, 1 << 20
 # case name -> (reason, node sizes, memory below 4 GiB): configurations
@@ -148,9 +153,13 @@ KiB, MiB = 1 << 10, 1 << 20
 # 1 MiB with its full size (beyond its real memory).
 EXPECTED_DIFF = {
     "q35/numa-first-node-ends-in-640K-hole":
-        ("patch 3: a node starting inside the 640K-1M hole is described "
+        ("patch 2: a node starting inside the 640K-1M hole is described "
          "from 1 MiB to the end of its memory",
          [768 * KiB, 2 * G - 768 * KiB], 2 * G),
+    "q35/numa-max-ram-below-4g=512K":
+        ("patch 2: memory below 4 GiB ending below 1 MiB: the rest is "
+         "described at 4 GiB, not from 1 MiB on",
+         [G], 512 * KiB),
 }
 
 
@@ -262,9 +271,17 @@ def read_files(binary, args, timeout):
     try:
         names = sorted(vm.fw_cfg_files())
         out = {"(fw_cfg file list)": "\n".join(names).encode()}
+        # fw_cfg DMA needs guest RAM at its scratch address (1 MiB by
+        # default): with less memory below 4 GiB, use the RAM at 4 GiB
+        m = re.search(r"max-ram-below-4g=(\d+)K\b", " ".join(args))
+        scratch = 4 * G if m and int(m.group(1)) * KiB < 2 * MiB else None
+        files = vm.fw_cfg_files()
         for n in names:
             if n in COMPARED or n.startswith("etc/smbios/"):
-                out[n] = vm.fw_cfg_file(n)
+                if scratch is not None and files[n][1] > 4096:
+                    out[n] = vm.fw_cfg_dma_read(*files[n], scratch=scratch)
+                else:
+                    out[n] = vm.fw_cfg_file(n)
     finally:
         vm.stop()
     if "AddressSanitizer" in vm.stderr or "runtime error:" in vm.stderr:

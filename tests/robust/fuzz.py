@@ -92,6 +92,9 @@ TYPE_CODE = {None: RAM, "normal": RAM, "spm": SOFT_RESERVED,
 DEFAULT_QEMU = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
 BREAK = os.environ.get("FUZZ_BREAK_ORACLE", "")
 STATS, STATS_LOCK = {}, threading.Lock()
+# boot RAM entries of the e820 table that firmware can take with typed
+# nodes (pc.c's PC_E820_MAX_NODE_ENTRIES: 128 - 23 - 5)
+E820_LIMIT = 100
 BAD_TEXT = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                       r"UndefinedBehaviorSanitizer|Assertion|assertion|"
                       r"code should not be reached|Segmentation|Aborted")
@@ -151,6 +154,7 @@ class Config:
         self.cgs = False
         self.reserve_off = False
         self.smp = 1
+        self.ram_opt = None       # the -m value as a hint gave it
 
     def args(self):
         a = []
@@ -167,7 +171,8 @@ class Config:
             a += ["-object", f"memory-backend-ram,id=ram0,size={self.ram},reserve=off"]
             mopts.append("memory-backend=ram0")
         a += ["-machine", ",".join(mopts)]
-        m = f"{self.ram // KiB}K"
+        m = self.ram_opt or (f"{self.ram // KiB}K" if self.ram % KiB == 0
+                             else f"{self.ram}B")
         if self.maxmem is not None:
             m += f",slots={self.slots},maxmem={self.maxmem // KiB}K"
         a += ["-m", m]
@@ -370,7 +375,7 @@ class Verdict:
                  late=False):
         self.ok, self.reason, self.pattern = ok, reason, pattern
         self.late = late
-        self.fix = self.node = None
+        self.fix = self.node = self.layout = None
         self.e820, self.srat = e820, srat
 
 
@@ -455,12 +460,82 @@ def oracle(cfg):
     if (amd_hole and max_used_gpa(cfg, above_start, above) >= HT_START
             and BREAK != "no-relocate"):
         above_start = TiB
+    def gpa(a, b):
+        """RAM offsets [a, b) -> list of guest-physical [lo, hi)"""
+        out = []
+        if a < below:
+            out.append((a, min(b, below)))
+        if b > below:
+            lo = max(a, below)
+            out.append((above_start + lo - below, above_start + b - below))
+        return out
+
+    def boot_entries(typed_ids):
+        """the e820 entries of boot RAM, (lo, hi, type), when the nodes
+        in @typed_ids are typed and every other node is normal memory:
+        the union of normal memory (touching intervals are one entry),
+        and one entry per range of a typed node"""
+        typed_rngs, normal = [], []
+        for i, lo, hi, t in spans:
+            for g in (gpa(lo, hi) if hi > lo else []):
+                if i in typed_ids:
+                    typed_rngs.append((g[0], g[1], TYPE_CODE[t]))
+                else:
+                    normal.append(g)
+        runs = []
+        for lo, hi in sorted(normal):
+            if runs and runs[-1][1] == lo and BREAK != "no-merge":
+                runs[-1][1] = hi
+            else:
+                runs.append([lo, hi])
+        return sorted([(lo, hi, RAM) for lo, hi in runs] + typed_rngs)
+
+    # Firmware capacity: the boot RAM entries of the e820 table, with
+    # every typed node typed, must be at most 100 (SeaBIOS holds 128 and
+    # adds up to 23 itself, QEMU up to 5 others).  The hint keeps the
+    # types of the most typed nodes, in node id order, that fit.
+    if typed:
+        typed_ids = [s[0] for s in typed]
+        need = len(boot_entries(set(typed_ids)))
+        if need > E820_LIMIT:
+            keep = max(k for k in range(len(typed_ids) + 1)
+                       if len(boot_entries(set(typed_ids[:k]))) <= E820_LIMIT)
+            v = refuse("too many e820 entries",
+                       r"NUMA nodes with a memmap-type need %d memory map "
+                       r"entries, more than the %d that firmware can take$"
+                       % (need, E820_LIMIT),
+                       r"^Each of the %d typed nodes takes an entry, and so "
+                       r"does the normal memory between two of them; keep "
+                       r"memmap-type on the first %d typed nodes only, or put "
+                       r"the typed nodes next to each other\.$"
+                       % (len(typed_ids), keep))
+            v.layout = "capacity"
+            return v
+
+    node_mem = [n.size or 0 for n in nodes]
+
+    def prev_with_memory(i):
+        j = i - 1
+        while j >= 0 and not node_mem[j]:
+            j -= 1
+        return j
+
+    def size_hint(i, size, align, what, ram_too=True):
+        """the hint line that makes node @i's backend @size aligned"""
+        line = (r"^Make the memory backend of node %d size=%s, a multiple of "
+                r"%s" % (i, re.escape(fmt_size(roundup(size, align))), what))
+        if ram_too:
+            line += r", and -m %s" % re.escape(
+                fmt_size(ram + roundup(size, align) - size))
+        return line + r"\.$"
+
     # Typed memory, range by range in address order (node id order; a
     # node that straddles the split has its range below 4 GiB first, then
-    # the one above).  A range below 4 GiB is refused (address 0, crosses,
-    # lies below); a range above 4 GiB must be aligned as a guest-physical
-    # address and size: spm to 2 MiB, reserved to 4 KiB.  The first
-    # failing range wins.
+    # the one above).  A range below 4 GiB is refused (address 0, below
+    # 1 MiB, crosses, lies below); a range above 4 GiB must be aligned as
+    # a guest-physical address and size: spm to 2 MiB, reserved to 4 KiB.
+    # The first failing range wins.  Every hint names the values that
+    # make the configuration start in one round (run_one applies them).
     for i, lo, hi, t in typed:
         rngs = []
         if lo < below:
@@ -468,45 +543,70 @@ def oracle(cfg):
         if hi > below:
             a = max(lo, below)
             rngs.append((above_start + a - below, hi - a))
+        align = 2 * MiB if t == "spm" and BREAK != "align-4k" else 4 * KiB
+        what = "2 MiB" if align == 2 * MiB else "4 KiB"
         for base, size in rngs:
             if base >= below or BREAK == "align-first":
-                align = 2 * MiB if t == "spm" and BREAK != "align-4k" else 4 * KiB
-                what = "2 MiB" if align == 2 * MiB else "4 KiB"
                 if (base | size) % align and BREAK != "no-align":
+                    gap = roundup(base, align) - base
+                    prev = prev_with_memory(i)
+                    hints = []
+                    if gap and prev >= 0:
+                        hints.append(
+                            r"^Make the memory backend of node %d size=%s, so "
+                            r"that node %d starts %s aligned, and -m %s\.$"
+                            % (prev, re.escape(fmt_size(node_mem[prev] + gap)),
+                               i, what, re.escape(fmt_size(
+                                   ram + gap + roundup(size, align) - size))))
                     if size % align:
-                        hint = (r"^Make the size of the node's memory backend "
-                                r"a multiple of %s, for example size=%s\.$"
-                                % (what, re.escape(fmt_size(roundup(size, align)))))
-                    else:
-                        hint = (r"^Make the memory of the nodes before it, and "
-                                r"-machine max-ram-below-4g if given, multiples "
-                                r"of %s\.$" % what)
-                    return refuse("%s memory above 4 GiB not %s aligned (%s)"
-                                  % (t, what, "size" if size % align else "start"),
-                                  r"NUMA node %d has memmap-type=%s but its "
-                                  r"memory at %#x of size %#x is not %s "
-                                  r"aligned$" % (i, t, base, size, what), hint)
+                        hints.append(size_hint(i, size, align, what,
+                                               ram_too=not (gap and prev >= 0)))
+                    v = refuse("%s memory above 4 GiB not %s aligned (%s)"
+                               % (t, what, "size" if size % align else "start"),
+                               r"NUMA node %d has memmap-type=%s but its "
+                               r"memory at %#x of size %#x is not %s "
+                               r"aligned$" % (i, t, base, size, what),
+                               "\n".join(hints) or None)
+                    v.layout, v.node = "align", i
+                    return v
                 if base >= below:
                     continue
             if base == 0:
-                return refuse("typed memory at address 0",
-                              r"NUMA node %d has memmap-type=%s but its memory "
-                              r"starts at address 0$" % (i, t),
-                              r"^Firmware needs normal memory there; put a node "
-                              r"with normal memory before this one\.$")
+                v = refuse("typed memory at address 0",
+                           r"NUMA node %d has memmap-type=%s but its memory "
+                           r"starts at address 0$" % (i, t),
+                           r"^Firmware needs normal memory there; put a node "
+                           r"with at least 1 MiB of normal memory before this "
+                           r"one\.$")
+                v.layout, v.node = "first-MiB", i
+                return v
+            if base < MiB:
+                v = refuse("typed memory below 1 MiB",
+                           r"NUMA node %d has memmap-type=%s but its memory "
+                           r"starts at %#x, below 1 MiB$" % (i, t, base),
+                           r"^Firmware needs the first MiB as normal memory; "
+                           r"give the nodes before this one at least 1 MiB of "
+                           r"memory\.$")
+                v.layout, v.node = "first-MiB", i
+                return v
             where = "crosses" if hi > below else "lies below"
-            # any value up to the node's offset moves it up: the hint
-            # suggests the offset rounded down to 1 MiB (if it is that big)
-            fix = lo // MiB * MiB if lo >= MiB else lo
+            # any value from 1 MiB up to the node's offset moves it up: the
+            # hint suggests the offset rounded down to 1 MiB if the node
+            # then starts aligned for its type, else the offset itself
+            fix = base // MiB * MiB
+            if (base - fix) % align:
+                fix = base
             if BREAK == "suggest":
                 fix = below
+            hints = [r"^Firmware needs normal memory below 4 GiB; move the "
+                     r"node above 4 GiB with -machine max-ram-below-4g=%s\.$"
+                     % re.escape(fmt_size(fix))]
+            if node_mem[i] % align:
+                hints.append(size_hint(i, node_mem[i], align, what))
             v = refuse("typed memory %s 4 GiB" % where,
                        r"NUMA node %d has memmap-type=%s but its memory %s "
-                       r"4 GiB$" % (i, t, where),
-                       r"^Firmware needs normal memory below 4 GiB; move the "
-                       r"node above 4 GiB with -machine max-ram-below-4g=%s\.$"
-                       % re.escape(fmt_size(fix)))
-            v.fix, v.node = fix, i
+                       r"4 GiB$" % (i, t, where), "\n".join(hints))
+            v.layout, v.fix, v.node = "below-4g", fix, i
             return v
 
     used = max_used_gpa(cfg, above_start, above)
@@ -521,33 +621,7 @@ def oracle(cfg):
                       r"accelerator does not support confidential guest "
                       r"sev-guest", late=True)
 
-    def gpa(a, b):
-        """RAM offsets [a, b) -> list of guest-physical [lo, hi)"""
-        out = []
-        if a < below:
-            out.append((a, min(b, below)))
-        if b > below:
-            lo = max(a, below)
-            out.append((above_start + lo - below, above_start + b - below))
-        return out
-
-    typed_entries, normal = [], []
-    for i, lo, hi, t in spans:
-        if hi <= lo:
-            continue
-        for g in gpa(lo, hi):
-            if t in ("spm", "reserved"):
-                typed_entries.append((g[0], g[1], TYPE_CODE[t]))
-            else:
-                normal.append(g)
-    # union of normal memory: touching intervals become one entry
-    runs = []
-    for lo, hi in sorted(normal):
-        if runs and runs[-1][1] == lo and BREAK != "no-merge":
-            runs[-1][1] = hi
-        else:
-            runs.append([lo, hi])
-    entries = sorted([(lo, hi, RAM) for lo, hi in runs] + typed_entries)
+    entries = boot_entries({s[0] for s in typed})
     if BREAK == "merge-typed":
         merged = []
         for e in entries:
@@ -696,6 +770,118 @@ def run_late(qemu, args, timeout):
     return vm.returncode, vm.stderr
 
 
+def parse_size(text):
+    """a size as QEMU prints it in a hint: 3G, 1026M, 512K or bytes"""
+    m = re.fullmatch(r"(\d+)([GMK]?)", text)
+    return int(m.group(1)) * {"G": GiB, "M": MiB, "K": KiB, "": 1}[m.group(2)]
+
+
+def apply_hints(cfg, error, hints):
+    """The configuration after one round of the remedies that @hints
+    state, applied mechanically; and what was applied.  Hints without a
+    value ("put a node with at least 1 MiB of normal memory before this
+    one", "give the nodes before this one at least 1 MiB of memory") get
+    the smallest remedy they state, and nothing more."""
+    cfg2 = copy.deepcopy(cfg)
+    cfg2.followed, done = True, []
+    node = re.search(r"NUMA node (\d+) ", error)
+    node = int(node.group(1)) if node else None
+    for h in hints:
+        m = re.search(r"-machine max-ram-below-4g=(\w+)\.$", h)
+        if m:
+            cfg2.max_below = parse_size(m.group(1))
+            done.append(f"max-ram-below-4g={m.group(1)}")
+            continue
+        m = re.match(r"^Make the memory backend of node (\d+) size=(\w+), "
+                     r".*?(?:, and -m (\w+))?\.$", h)
+        if m:
+            cfg2.nodes[int(m.group(1))].size = parse_size(m.group(2))
+            done.append(f"node {m.group(1)} size={m.group(2)}")
+            if m.group(3):
+                # literally: a -m value without a unit is in MiB, and -m
+                # is rounded up to 8 KiB
+                cfg2.ram_opt = m.group(3)
+                cfg2.ram = roundup(parse_size(m.group(3)) * (
+                    MiB if m.group(3)[-1].isdigit() else 1), 8 * KiB)
+                done.append(f"-m {m.group(3)}")
+            continue
+        m = re.search(r"keep memmap-type on the first (\d+) typed nodes only", h)
+        if m:
+            k = int(m.group(1))
+            typed = [n for n in cfg2.nodes if n.mtype in ("spm", "reserved")]
+            for n in typed[k:]:
+                n.mtype = None
+            done.append(f"memmap-type removed from {len(typed) - k} typed nodes")
+            continue
+        if re.search(r"put a node with at least 1 MiB of normal memory "
+                     r"before this one", h):
+            # the nodes before it have no memory: give the one right
+            # before it 1 MiB, or add a node 0 of 1 MiB
+            if node > 0:
+                cfg2.nodes[node - 1].size = MiB
+                done.append(f"node {node - 1} given 1M")
+            else:
+                cfg2.nodes.insert(0, Node(MiB))
+                done.append("a node 0 of 1M added")
+            cfg2.ram += MiB
+            continue
+        if re.search(r"give the nodes before this one at least 1 MiB", h):
+            base = int(re.search(r"starts at (0x[0-9a-f]+), below 1 MiB",
+                                 error).group(1), 16)
+            p = node - 1
+            while cfg2.nodes[p].size is None:
+                p -= 1
+            cfg2.nodes[p].size += MiB - base
+            cfg2.ram += MiB - base
+            done.append(f"node {p} size={cfg2.nodes[p].size}")
+            continue
+    return cfg2, done
+
+
+NOT_CONVERGED = []
+
+
+def follow_hints(qemu, cfg, v, error, hints, timeout):
+    """The property "hints converge in one round": apply every hint line
+    of a layout refusal once; the configuration must then start (with the
+    table the oracle predicts).  Returns run_one's (kind, detail)."""
+    cfg2, done = apply_hints(cfg, error, hints)
+    k2, d2 = run_one(qemu, cfg2, timeout)
+    stat = "not converged" if k2 == "refused" else k2
+    if k2 == "mismatch" and getattr(cfg2, "qemu_refused", False):
+        # QEMU refused: the property fails, whatever the oracle thought
+        k2, stat = "refused", "not converged"
+        d2 = f"(the oracle disagrees too: {d2.splitlines()[0][:200]})"
+    with STATS_LOCK:
+        STATS[stat] = STATS.get(stat, 0) + 1
+        STATS[f"{stat}: {v.layout}"] = STATS.get(f"{stat}: {v.layout}", 0) + 1
+    if k2 == "mismatch":
+        return "mismatch", f"after applying the hints ({', '.join(done)}): {d2}"
+    if k2 == "started":
+        return "refused", v.reason
+    err2 = (cfg2.round_output or [""])[0]
+    m = re.search(r"NUMA node (\d+) ", err2)
+    if "should equal RAM size" in err2 or "ram size" in err2.lower():
+        why = "the -m of the hint is not what QEMU makes of it"
+    elif m and m.group(1) == str(v.node):
+        why = "the same node is refused again"
+    elif m:
+        why = "another node is refused next"
+    else:
+        why = "another rule refuses it"
+    with STATS_LOCK:
+        STATS[f"not converged, {why}"] = STATS.get(f"not converged, {why}", 0) + 1
+    detail = (f"hints do not converge in one round ({v.layout}; {why}): applied "
+              f"{', '.join(done) or 'nothing'}; refused again: {d2}\n"
+              f"    round 1: qemu-system-x86_64 {cfg.describe()}\n"
+              + "".join(f"      {ln}\n" for ln in cfg.round_output)
+              + f"    round 2: qemu-system-x86_64 {cfg2.describe()}\n"
+              + "".join(f"      {ln}\n" for ln in cfg2.round_output))
+    with STATS_LOCK:
+        NOT_CONVERGED.append((len(cfg.nodes), cfg.ram, f"{v.layout}; {why}", detail))
+    return "not converged", detail
+
+
 def run_one(qemu, cfg, timeout):
     """returns (kind, detail): kind is refused / started / mismatch"""
     v = oracle(cfg)
@@ -709,6 +895,7 @@ def run_one(qemu, cfg, timeout):
         except Exception as e:          # timeout
             return "mismatch", f"oracle: refuse ({v.reason}); QEMU: {e!r}"
         lines = error_lines(err)
+        cfg.round_output, cfg.qemu_refused = lines, rc == 1
         # the error has the program name in front; hint lines do not
         main = [ln for ln in lines if ln.startswith("qemu-system-")]
         hints = [ln for ln in lines if not ln.startswith("qemu-system-")]
@@ -723,26 +910,12 @@ def run_one(qemu, cfg, timeout):
         if v.hint is None and hints:
             return "mismatch", (f"oracle: refuse ({v.reason}) without a hint; "
                                 f"QEMU: {' | '.join(hints)}")
-        if v.hint is not None and not re.search(v.hint, "\n".join(hints), re.M):
+        if v.hint is not None and not re.fullmatch(v.hint, "\n".join(hints), re.M):
             return "mismatch", (f"oracle: refuse ({v.reason}) with hint "
                                 f"/{v.hint}/; QEMU: {' | '.join(hints) or 'no hint'}")
-        if v.fix is not None and not getattr(cfg, "followed", False):
-            # the message suggests a max-ram-below-4g value: with it, this
-            # node must be accepted (the configuration may still fail for
-            # another reason, which the oracle must then predict)
-            cfg2 = copy.copy(cfg)
-            cfg2.max_below, cfg2.followed = v.fix, True
-            v2 = oracle(cfg2)
-            if not v2.ok and v2.node == v.node:
-                return "mismatch", (f"oracle: the suggested max-ram-below-4g="
-                                    f"{v.fix} does not move node {v.node}")
-            k2, d2 = run_one(qemu, cfg2, timeout)
-            if k2 == "mismatch":
-                return "mismatch", (f"after applying the suggested "
-                                    f"max-ram-below-4g={v.fix}: {d2}")
-            with STATS_LOCK:
-                STATS["fix followed"] = STATS.get("fix followed", 0) + 1
-                STATS[f"fix followed: {k2}"] = STATS.get(f"fix followed: {k2}", 0) + 1
+        cfg.round_output = [main[0]] + hints
+        if v.layout is not None and not getattr(cfg, "followed", False):
+            return follow_hints(qemu, cfg, v, main[0], hints, timeout)
         return "refused", v.reason
     vm = Qemu(qemu, args, timeout=timeout)
     try:
@@ -750,6 +923,8 @@ def run_one(qemu, cfg, timeout):
     except Exception as e:
         vm.stop()
         err = vm.stderr.strip()
+        cfg.round_output = error_lines(err)
+        cfg.qemu_refused = vm.returncode == 1
         if BAD_TEXT.search(err) or (vm.returncode or 0) < 0:
             return "mismatch", f"crash or sanitizer report (status {vm.returncode}): {err[-600:]}"
         return "mismatch", (f"oracle: starts; QEMU: status {vm.returncode}: "
@@ -917,6 +1092,8 @@ def main():
             if kind == "mismatch":
                 res.failed(f"#{i}: {detail}\n    replay: --seed {seed} --show {i}"
                            f"\n    qemu-system-x86_64 {cfg.describe()}")
+            elif kind == "not converged":
+                res.failed(f"#{i}: {detail}    replay: --seed {seed} --show {i}")
             else:
                 res.passed(f"#{i}: {kind}: {detail}", show=o.verbose)
 
@@ -927,8 +1104,10 @@ def main():
         t.join()
     kinds = [r[0] for r in results]
     reasons = {}
-    for k, d in results:
-        if k == "refused":
+    for (_, c), (k, d) in zip(cfgs, results):
+        if k == "not converged":
+            d = oracle(c).reason
+        if k in ("refused", "not converged"):
             reasons[d] = reasons.get(d, 0) + 1
     nodes = [len(c.nodes) for _, c in cfgs]
     typed = sum(1 for _, c in cfgs if any(n.mtype in ("spm", "reserved") for n in c.nodes))
@@ -937,19 +1116,31 @@ def main():
                     any(a >= TiB and t != RESERVED or a == TiB
                         for a, _, t in oracle(c).e820))
     print(f"fuzz: seed {seed}: {len(cfgs)} configurations tried in "
-          f"{time.time() - t0:.1f} s: {kinds.count('refused')} refused "
-          f"(oracle agreeing), {kinds.count('started')} started (e820 as "
+          f"{time.time() - t0:.1f} s: {kinds.count('refused') + kinds.count('not converged')} refused "
+          f"(oracle agreeing, {kinds.count('not converged')} of them with "
+          f"hints that do not converge), {kinds.count('started')} started (e820 as "
           f"predicted), {kinds.count('mismatch')} mismatches")
     typed_started = sum(1 for (_, c), r in zip(cfgs, results) if r[0] == "started"
                         and any(n.mtype in ("spm", "reserved") for n in c.nodes))
     print(f"fuzz: {typed} with spm/reserved nodes ({typed_started} of them "
           f"started), up to {max(nodes)} nodes, "
           f"{relocated} started with high RAM relocated to 1 TiB")
-    if STATS.get("fix followed"):
-        print(f"fuzz: suggested max-ram-below-4g applied to {STATS['fix followed']} "
-              f"refused configurations: " + ", ".join(
-                  f"{STATS[k]} {k.split(': ')[1]}" for k in sorted(STATS)
-                  if k.startswith("fix followed: ")))
+    refused = kinds.count("refused") + kinds.count("not converged")
+    layout = STATS.get("started", 0) + STATS.get("not converged", 0) + \
+        STATS.get("mismatch", 0)
+    by = ", ".join(f"{k.split(': ')[1]} {STATS[k]}" for k in sorted(STATS)
+                   if k.startswith("not converged: "))
+    by += "; " + ", ".join(f"{STATS[k]} {k.split(', ')[1]}" for k in sorted(STATS)
+                           if k.startswith("not converged, "))
+    print(f"fuzz: hints: refused {refused} ({layout} by a layout rule with a "
+          f"hint to apply), hint applied and accepted "
+          f"{STATS.get('started', 0)}, not converged "
+          f"{STATS.get('not converged', 0)}" + (f" ({by})" if by else ""))
+    if NOT_CONVERGED:
+        for cls in sorted({c for _, _, c, _ in NOT_CONVERGED}):
+            n, ram, _, detail = min(x for x in NOT_CONVERGED if x[2] == cls)
+            print(f"fuzz: smallest configuration whose hints do not converge "
+                  f"({cls}, {n} nodes, -m {fmt_size(ram)}):\n    {detail}")
     for r in sorted(reasons, key=lambda r: -reasons[r]):
         print(f"fuzz:   refused {reasons[r]:4d} x {r}")
     return res.verdict()
