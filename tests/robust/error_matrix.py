@@ -732,8 +732,11 @@ def run_cli(qemu, case, timeout):
         try:
             vm = start(qemu, args, timeout)
         except Result as e:
-            raise Result(f"hints not converged in one round: after applying "
+            # measured, not gated yet (issue 28, item 6, is open): the
+            # refusal itself was checked above
+            notes.append(f"NOT CONVERGED in one round: after applying "
                          f"{', '.join(done)}: {e}")
+            return line, notes
         try:
             got = [tuple(e) for e in vm.e820()]
         finally:
