@@ -132,9 +132,9 @@ MUTATIONS = [
 # first one, "Bail out! ERROR:FILE:LINE:FUNCTION: assertion ...")
 SMOKE = [
     ("spm is published as soft reserved",
-     r":check_e820: assertion failed \(table\[i\]\.type == e->type\)"),
+     r":check_e820: assertion failed \(le32_to_cpu\(t->type\) == e->type\)"),
     ("typed nodes are never merged with a neighbour",
-     r":check_e820: assertion failed \(table\[i\]\.(length|base) == e->(length|base)\)"),
+     r":check_e820: assertion failed \(le64_to_cpu\(t->length\) == e->length\)"),
     ("the firmware's 64-bit PCI window stays above typed memory",
      r":check_reserved_memory_end: "),
     ("etc/reserved-memory-end covers the normal memory after typed nodes",
