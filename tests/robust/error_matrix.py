@@ -26,7 +26,7 @@ Messages that come from QEMU's generic code rather than from the series
 marked "generic": they must name the offending option, but QEMU does not
 always add a hint on how to fix it.  For every error whose hint
 names values (max-ram-below-4g, the size of a node's memory backend, -m,
-the typed nodes to keep within the 100 e820 entries firmware can take),
+the typed nodes to keep within the 37 e820 entries firmware can take),
 every hint line is applied, literally and once, and the configuration
 must then start with its typed memory above 4 GiB: the hints converge
 in one round.  Valid neighbours of the error
@@ -185,7 +185,7 @@ def below_1m_msg(node, t, base):
 
 def capacity_msg(need, typed, keep):
     return (r"NUMA nodes with a memmap-type need %d memory map entries, more "
-            r"than the 100 that firmware can take$" % need,
+            r"than the 37 that firmware can take$" % need,
             r"^Each of the %d typed nodes takes an entry, and so does the "
             r"normal memory between two of them; keep memmap-type on the first "
             r"%d typed nodes only, or put the typed nodes next to each other\.$"
@@ -242,7 +242,7 @@ def capacity_case(k, error=None, tail=False):
     """q35, max-ram-below-4g=2G, node 0 of 2 GiB normal memory, then @k
     reserved 32 MiB nodes alternating with @k - 1 normal ones above
     4 GiB (and, with @tail, one more normal node after the last): 2k
-    e820 entries of boot RAM (2k + 1 with @tail); refused above 100"""
+    e820 entries of boot RAM (2k + 1 with @tail); refused above 37"""
     sizes = [2 * G] + [32 * M] * (2 * k - 1 + bool(tail))
     opts = ["memdev=m0"] + [f"memdev=m{i}" + (",memmap-type=reserved" if i % 2 else "")
                             for i in range(1, len(sizes))]
@@ -598,13 +598,15 @@ CASES = [
          ["-M", "pc", "-m", "2G"] + objs(G + 1, G - 8193, 8192)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
          below_msg(1, "spm", "lies below", "1073741825", G - 8193, 2 * G), fix=True),
-    # -- what firmware can take: at most 100 e820 entries of boot RAM ------
+    # -- what firmware can take: at most 37 e820 entries of boot RAM -------
     # 2 GiB normal below 4 GiB, then K reserved 32 MiB nodes alternating
-    # with K - 1 normal 32 MiB ones above: 1 + 2K - 1 = 2K entries
-    capacity_case(50),
-    capacity_case(51, capacity_msg(102, 51, 49)),
-    # 101 entries: a normal node after the last typed one
-    capacity_case(50, capacity_msg(101, 50, 49), tail=True),
+    # with K - 1 normal 32 MiB ones above: 1 + 2K - 1 = 2K entries, one
+    # more with a normal node after the last reserved one.  Keeping the
+    # first J typed nodes: 1 + 2J - 1 + 1 <= 37, J = 18.
+    capacity_case(18),
+    capacity_case(18, tail=True),
+    capacity_case(19, capacity_msg(38, 19, 18)),
+    capacity_case(19, capacity_msg(39, 19, 18), tail=True),
     Case("valid/preconfig-qmp", ["--preconfig"] + Q35_3G_B2, valid=True, e820=E820_Q35_3G_B2,
          qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="valid"),
 ]

@@ -93,8 +93,8 @@ DEFAULT_QEMU = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
 BREAK = os.environ.get("FUZZ_BREAK_ORACLE", "")
 STATS, STATS_LOCK = {}, threading.Lock()
 # boot RAM entries of the e820 table that firmware can take with typed
-# nodes (pc.c's PC_E820_MAX_NODE_ENTRIES: 128 - 23 - 5)
-E820_LIMIT = 100
+# nodes (pc.c's PC_E820_MAX_NODE_ENTRIES: 42 - 5, OVMF 2026.08 boots at most 42)
+E820_LIMIT = 37
 BAD_TEXT = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                       r"UndefinedBehaviorSanitizer|Assertion|assertion|"
                       r"code should not be reached|Segmentation|Aborted")
@@ -491,8 +491,8 @@ def oracle(cfg):
         return sorted([(lo, hi, RAM) for lo, hi in runs] + typed_rngs)
 
     # Firmware capacity: the boot RAM entries of the e820 table, with
-    # every typed node typed, must be at most 100 (SeaBIOS holds 128 and
-    # adds up to 23 itself, QEMU up to 5 others).  The hint keeps the
+    # every typed node typed, must be at most E820_LIMIT (OVMF boots
+    # with at most 42 etc/e820 entries, QEMU adds up to 5 others).  The hint keeps the
     # types of the most typed nodes, in node id order, that fit.
     if typed:
         typed_ids = [s[0] for s in typed]
