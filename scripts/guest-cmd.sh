@@ -61,6 +61,7 @@ qemu_cmd() {
         # SeaBIOS's debug output (its e820 dump) goes to the same log.
         bios=$GUEST_SEABIOS
         [ "$firmware" = sbp ] && bios=$GUEST_SEABIOS_PATCHED
+        [ "$firmware" = sbs ] && bios=$GUEST_SEABIOS_STOCK
         cmd+=(-bios "$bios"
               -chardev "file,id=fwdbg,path=$log,append=on"
               -device "isa-debugcon,iobase=0x402,chardev=fwdbg")

@@ -21,13 +21,16 @@
 # it), QEMU_SPMEM (upstream's sp-mem, for the "spmem-" scenarios;
 # default: Debian sid's QEMU 11.1.3 from scripts/spmem-qemu.sh),
 # GUEST_SEABIOS_PATCHED (a bios-256k.bin; default: the one
-# scripts/seabios.sh builds), GUEST_LOCK (default guest.lock, read by
+# scripts/seabios.sh builds), GUEST_SEABIOS_STOCK (stock SeaBIOS 1.17.0
+# for firmware sbs; default: scripts/seabios.sh --stock), GUEST_LOCK (default guest.lock, read by
 # guest-assets.sh), GUEST_TIMEOUT (seconds per boot, default 60),
 # GUEST_JOBS (boots at a time for --all, default 2),
 # GUEST_MEMMAP_TYPE_OVERRIDE (negative testing: give every non-normal
 # node this memmap-type on the QEMU command line, or none at all with
 # "none", while the checks still expect the scenario's types),
-# GUEST_LOGDIR (where the scenario logs go, default .cache/logs/; a
+# GUEST_EXPECT_SIZE_OVERRIDE (negative testing: "NODE:MiB" makes the
+# checks expect node NODE to have MiB while QEMU still gets the
+# scenario's size), GUEST_LOGDIR (where the scenario logs go, default .cache/logs/; a
 # negative run uses its own, so the positive run's evidence is kept).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -75,6 +78,20 @@ prereqs() {
 }
 sbp_reason=""
 spmem_reason=""
+sbs_reason=""
+
+# sbs_bios: GUEST_SEABIOS_STOCK, stock SeaBIOS 1.17.0 for firmware sbs,
+# built by scripts/seabios.sh --stock on first use (a failure fails
+# those scenarios)
+sbs_bios() {
+    [ -z "${GUEST_SEABIOS_STOCK:-}" ] && [ -z "$sbs_reason" ] || return 0
+    local slog=$LOGS/guest-seabios-stock.log dir
+    if dir=$("$ROOT/scripts/seabios.sh" --stock 2>"$slog"); then
+        GUEST_SEABIOS_STOCK=$dir/bios-256k.bin
+    else
+        sbs_reason="stock SeaBIOS did not build: $(grep '^error:' "$slog" | tail -1) (log: $slog)"
+    fi
+}
 
 # spmem_qemu: QEMU_SPMEM, the sid QEMU of the "spmem-" scenarios, made
 # by scripts/spmem-qemu.sh on first use (a failure fails those scenarios)
@@ -95,7 +112,12 @@ scenario_reason() {
 # run NAME [demo]: one scenario; sets result (PASS|FAIL|SKIP), boot_secs
 run() {
     local name=$1 mode=${2:-} log tmp rc t0 t1 i
-    define "$name"; layout; checks
+    define "$name"; layout
+    if [ -n "${GUEST_EXPECT_SIZE_OVERRIDE:-}" ]; then
+        # the expectation only: qemu_cmd reads nodes[], the checks node_size[]
+        node_size[${GUEST_EXPECT_SIZE_OVERRIDE%%:*}]=$(( ${GUEST_EXPECT_SIZE_OVERRIDE#*:} * MiB ))
+    fi
+    checks
     result=FAIL boot_secs=-
     local why=${prereq_reason:-$(scenario_reason)}
     if [ -n "$why" ]; then
@@ -105,6 +127,11 @@ run() {
     fi
     if [ "$firmware" = sbp ] && [ -n "$sbp_reason" ]; then
         echo "FAIL $name: $sbp_reason"
+        return
+    fi
+    [ "$firmware" = sbs ] && sbs_bios
+    if [ "$firmware" = sbs ] && [ -n "$sbs_reason" ]; then
+        echo "FAIL $name: $sbs_reason"
         return
     fi
     [ "$qemu" = spmem ] && spmem_qemu
@@ -125,6 +152,7 @@ run() {
     } >"$log"
     [ "$mode" = demo ] || say "guest: $name: $desc"
     [ -n "$OVERRIDE" ] && say "guest: NEGATIVE TEST: QEMU is given memmap-type=$OVERRIDE for every non-normal node; the checks expect the scenario's types"
+    [ -n "${GUEST_EXPECT_SIZE_OVERRIDE:-}" ] && say "guest: NEGATIVE TEST: the checks expect node ${GUEST_EXPECT_SIZE_OVERRIDE%%:*} to have ${GUEST_EXPECT_SIZE_OVERRIDE#*:} MiB; QEMU is given the scenario's size"
     if [ "$mode" = demo ]; then
         echo "QEMU command line:"
         show_cmd
@@ -225,6 +253,7 @@ all() {
     local name i summary=() out=$G/all res
     prereqs
     [[ " ${SCENARIOS[*]}" != *" spmem-"* ]] || spmem_qemu
+    [[ " ${SCENARIOS[*]}" != *" cap-sbs-"* ]] || sbs_bios
     rm -rf "$out"; mkdir -p "$out"
     for i in "${!SCENARIOS[@]}"; do
         name=${SCENARIOS[i]}

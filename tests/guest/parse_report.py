@@ -27,6 +27,15 @@ which computes every address and size from the scenario's configuration:
   bios-ram:START:END              SeaBIOS's RAM entries cover [START, END)
                                   but for at most 1 MiB (its own
                                   reservations at the top of low RAM)
+  ram:LOW:HIGH                    the guest's usable RAM is all the normal
+                                  memory QEMU was given: above 4 GiB
+                                  exactly HIGH bytes usable; [0, LOW) (the
+                                  RAM below 4 GiB) wholly in the guest's
+                                  map but for the legacy hole
+                                  0xa0000-0xfffff, usable but for at most
+                                  FIRMWARE_OWN bytes the firmware keeps
+                                  (reserved, ACPI, NVS entries); nothing
+                                  usable in [LOW, 4 GiB)
   nodax                           no dax device at all
   merged:START:SIZE               the firmware EFI map has one SP descriptor
                                   for adjacent spm ranges QEMU kept apart
@@ -49,6 +58,13 @@ E820_NAMES = {1: "RAM", 2: "reserved", 3: "ACPI", 4: "NVS",
 # Linux prints a size as kB in meminfo; a node's MemTotal never reaches
 # its full size (struct pages etc.), so "about SIZE" means this much.
 MIN_FRACTION = 0.90
+
+# What firmware may keep of the RAM below 4 GiB for itself (its own
+# code, ACPI tables, NVS, the EBDA); OVMF keeps about 6 MiB, SeaBIOS
+# 1 KiB + 128 KiB.  More than this is RAM lost, not kept.
+FIRMWARE_OWN = 16 << 20
+LEGACY_HOLE = (0xA0000, 0x100000)
+GIB4 = 4 << 30
 
 
 def fmt_size(n):
@@ -563,6 +579,36 @@ class Checker:
                                                            else ram, fmt_range(start, end)),
                    "SeaBIOS e820: RAM covers only %d of the %d bytes of %s"
                    % (ram, end - start, fmt_range(start, end)))
+
+    def c_ram(self, low, high):
+        if not self.need_boot():
+            return
+        ents = self.boot.e820
+        usable = [(s, e) for s, e, t in ents if t == "usable"]
+
+        def clip(rs, a, b):
+            return sum(max(0, min(e, b) - max(s, a)) for s, e in rs)
+        hi = clip(usable, GIB4, 1 << 64)
+        lo = clip(usable, 0, low)
+        stray = clip(usable, low, GIB4)
+        # [0, low) without the legacy hole, and what of it the map covers
+        # (entries do not overlap in the kernel's sanitised e820)
+        want = low - (LEGACY_HOLE[1] - LEGACY_HOLE[0])
+        mapped = clip([(s, e) for s, e, _ in ents], 0, low) - \
+            clip([(s, e) for s, e, _ in ents], *LEGACY_HOLE)
+        kept = mapped - lo + clip(usable, *LEGACY_HOLE)
+        self.check(hi == high,
+                   "guest e820: %s usable above 4 GiB, the normal memory QEMU gave there"
+                   % fmt_size(hi),
+                   "guest e820: %d bytes usable above 4 GiB, QEMU gave %d (%s) of normal "
+                   "memory there: %s%d bytes" % (hi, high, fmt_size(high),
+                                                  "+" if hi > high else "-", abs(hi - high)))
+        self.check(mapped == want and kept <= FIRMWARE_OWN and not stray,
+                   "guest e820: RAM below 4 GiB %s: %d KiB usable, %d KiB kept by the "
+                   "firmware, no hole" % (fmt_range(0, low), lo >> 10, kept >> 10),
+                   "guest e820: RAM below 4 GiB %s: %d of its %d bytes (legacy hole aside) "
+                   "in the map, %d usable, %d kept by the firmware (at most %d), %d usable "
+                   "above it" % (fmt_range(0, low), mapped, want, lo, kept, FIRMWARE_OWN, stray))
 
     def c_nodax(self):
         if not self.need_boot():
