@@ -13,7 +13,9 @@ SCENARIOS=(q35-ovmf-spm q35-ovmf-spm-4g q35-ovmf-reserved q35-ovmf-normal q35-ov
            q35-sbp-spm q35-sbp-reserved q35-sbp-normal q35-sbp-two-spm-nohmat
            pc-sbp-spm base-qemu-sbp
            seabios-spm-reserved seabios-kernel
-           spmem-q35-sbp-spm spmem-q35-sbp-two-spm-nohmat spmem-q35-seabios-spm)
+           spmem-q35-sbp-spm spmem-q35-sbp-two-spm-nohmat spmem-q35-seabios-spm
+           cap-sbs-reserved cap-sbp-reserved cap-sbp-spm cap-ovmf-reserved
+           cap-ovmf-spm cap-refuse)
 for k in "${KERNELS[@]:1}"; do
     SCENARIOS+=("q35-ovmf-spm-k$k" "q35-sbp-spm-k$k")
 done
@@ -33,8 +35,9 @@ MiB=$((1 << 20))
 # define NAME: the scenario's configuration.
 #   machine   q35 | pc
 #   firmware  ovmf (pflash from ovmf-generic) | seabios (the pinned stock
-#             bios-256k.bin) | sbp (SeaBIOS with patches/seabios/, built
-#             by scripts/seabios.sh)
+#             bios-256k.bin, 1.16.2) | sbp (SeaBIOS with patches/seabios/,
+#             built by scripts/seabios.sh) | sbs (stock SeaBIOS 1.17.0,
+#             the same source without the series: scripts/seabios.sh --stock)
 #   qemu      patched (QEMU) | base (QEMU_BASE, the unpatched build: no
 #             memmap-type option on its command line) | spmem (QEMU_SPMEM,
 #             Debian sid's QEMU 11.1.3, scripts/spmem-qemu.sh: every spm
@@ -49,7 +52,9 @@ MiB=$((1 << 20))
 #   hmat      1: -machine hmat=on (ACPI HMAT; every node initiator=0)
 #   merge     1: the firmware is expected to merge adjacent spm ranges
 #   refuse    1: QEMU must refuse the configuration (exit status 1 and
-#             the error line that layout() derives), nothing boots
+#             the error line that checks() derives), nothing boots
+#   ramtotal  1: also check that the guest's usable RAM is all the
+#             normal memory QEMU was given (parse_report.py's ram check)
 #   extra     "node:MiB" per additional sp-mem device on a node that has
 #             RAM of its own (qemu spmem only: memmap-type has one type
 #             per node and cannot say this)
@@ -59,7 +64,7 @@ define() {
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0 refuse=0 extra=()
+    online=0 hmat=0 merge=0 refuse=0 ramtotal=0 extra=()
     case $name in spmem-*) qemu=spmem; name=${name#spmem-} ;; esac
     case $name in
     q35-ovmf-spm)
@@ -121,6 +126,35 @@ define() {
     seabios-kernel)
         firmware=seabios; nodes=(2048:- 512:spm 512:reserved)
         desc="q35 + stock SeaBIOS, -kernel: the guest's map for an spm and a reserved node" ;;
+    cap-*)
+        # the e820 capacity rule: cap-FIRMWARE-TYPE[-K] is node 0 (2 GiB,
+        # all below 4 GiB), then K TYPE nodes alternating with K-1 normal
+        # ones above 4 GiB, 32 MiB each: 2K entries by QEMU's count.  K is
+        # 18 (2K = 36; 37 is the most QEMU accepts, and 38 is the next even
+        # count) unless given (scripts/capacity.sh); cap-refuse is K = 19
+        # (38 entries), refused.
+        local cfw ctype ck=18 i
+        case $name in
+        cap-refuse) cfw=sbp ctype=reserved ck=19 refuse=1 ;;
+        cap-*-*-*) IFS=- read -r _ cfw ctype ck <<<"$name" ;;
+        *) IFS=- read -r _ cfw ctype <<<"$name" ;;
+        esac
+        case $cfw/$ctype/$ck in
+        seabios/*/* | sbs/*/* | sbp/*/* | ovmf/*/*) ;;
+        *) die "unknown scenario '$1' (cap-{seabios,sbs,sbp,ovmf}-{reserved,spm}[-K])" ;;
+        esac
+        if ! [[ $ctype =~ ^(reserved|spm)$ && $ck =~ ^[1-9][0-9]*$ ]] || ((2 * ck > 128)); then
+            die "unknown scenario '$1' (TYPE reserved or spm, 1 <= K <= 64: QEMU has at most 128 nodes)"
+        fi
+        firmware=$cfw ramtotal=1; nodes=(2048:-)
+        local -A fwname=([seabios]="stock SeaBIOS 1.16.2" [sbs]="stock SeaBIOS 1.17.0"
+                         [sbp]="patched SeaBIOS" [ovmf]=OVMF)
+        for ((i = 1; i < 2 * ck; i++)); do
+            if ((i % 2)); then nodes+=("32:$ctype"); else nodes+=(32:-); fi
+        done
+        desc="q35 + ${fwname[$cfw]}: $ck $ctype nodes between $((ck - 1)) normal ones, 32 MiB each ($((2 * ck)) memory map entries)"
+        [ "$refuse" = 1 ] && desc+=", more than QEMU accepts: refused"
+        [ "$refuse" = 1 ] || desc+=": every MiB of RAM reaches the guest" ;;
     *)
         die "unknown scenario '$1' (scripts/guest-run.sh --list)" ;;
     esac
@@ -207,9 +241,31 @@ checks() {
                 return
             fi
         done
+        # The firmware's e820 map is finite (OVMF 2026.08 boots with at
+        # most 42 etc/e820 entries, and QEMU's other entries take up to
+        # 5), so the series refuses more than 37 entries for the nodes'
+        # boot RAM
+        e820_count
+        if [ "$entries" -gt 37 ]; then
+            checks=("need $entries memory map entries, more than the 37")
+            return
+        fi
         die "scenario error: refuse=1 but no node breaks a rule"
     fi
     [ "$boot" = kernel ] && checks+=("done")
+    if [ "$ramtotal" = 1 ]; then
+        # RAM below 4 GiB (node 0, from 0) and the normal memory above it
+        local low=0 high=0
+        for i in "${!nodes[@]}"; do
+            case ${node_type[i]} in spm | reserved) continue ;; esac
+            if [ "${node_start[i]}" -lt $((4 * GiB)) ]; then
+                low=$((low + node_size[i]))
+            else
+                high=$((high + node_size[i]))
+            fi
+        done
+        checks+=("ram:$low:$high")
+    fi
     for i in "${!nodes[@]}"; do
         s=${node_start[i]} z=${node_size[i]} t=${node_type[i]}
         # published: what QEMU put in etc/e820 (read by the guest)
@@ -219,7 +275,7 @@ checks() {
         esac
         case $fw/$boot/$t in
         */-) ;;
-        ovmf/kernel/normal | sbp/kernel/normal) checks+=("normal:$i:$s:$z:${more[i]:-0}") ;;
+        ovmf/kernel/normal | sbp/kernel/normal | sbs/kernel/normal) checks+=("normal:$i:$s:$z:${more[i]:-0}") ;;
         ovmf/kernel/spm | sbp/kernel/spm)
             spm=1
             [ "$first" -ge 0 ] || first=$i
@@ -231,9 +287,9 @@ checks() {
             fi
             [ "$online" = 1 ] && checks+=("online:$i:$z") ;;
         ovmf/kernel/reserved) checks+=("reserved:$i:$s:$z") ;;
-        seabios/kernel/reserved | sbp/kernel/reserved)
+        seabios/kernel/reserved | sbp/kernel/reserved | sbs/kernel/reserved)
             checks+=("bios-reserved:$s:$z" "reserved:$i:$s:$z") ;;
-        seabios/kernel/spm) checks+=("bios-absent:$s:$z" "absent:$i:$s:$z") ;;
+        seabios/kernel/spm | sbs/kernel/spm) checks+=("bios-absent:$s:$z" "absent:$i:$s:$z") ;;
         seabios/firmware/spm) checks+=("bios-absent:$s:$z") ;;
         seabios/firmware/reserved) checks+=("bios-reserved:$s:$z") ;;
         *) die "scenario error: no checks for $fw/$boot/$t" ;;
@@ -254,4 +310,26 @@ checks() {
     if [ "$boot" = kernel ] && [ "$spm" = 0 ]; then
         checks+=(nodax)
     fi
+}
+
+# e820_count: entries, the number of e820 entries the boot RAM of the
+# nodes makes, counted as the series counts them: the RAM below 4 GiB is
+# one entry, each run of adjacent normal nodes above it one more, each
+# typed (spm, reserved) node one of its own
+e820_count() {
+    local i prev=typed
+    entries=0
+    for i in "${!nodes[@]}"; do
+        case ${node_type[i]} in
+        spm | reserved) entries=$((entries + 1)) prev=typed ;;
+        *)
+            if [ "${node_start[i]}" -lt $((4 * GiB)) ]; then
+                [ "$prev" = low ] || entries=$((entries + 1))
+                prev=low
+            else
+                [ "$prev" = high ] || entries=$((entries + 1))
+                prev=high
+            fi ;;
+        esac
+    done
 }
