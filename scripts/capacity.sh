@@ -74,8 +74,7 @@ PY
 # guest e820 entry at all), dax devices, hole (bytes of [0, LOW), the
 # legacy 0xa0000-0xfffff aside, in no guest e820 entry: reservations of
 # the firmware's own that its full map lost), SeaBIOS "Unable to
-# allocate" warnings, etc/e820 ranges patched SeaBIOS logged as merged
-# or dropped, and a detail line.  Verdicts: all-ram (the guest printed
+# allocate" warnings, and a detail line.  Verdicts: all-ram (the guest printed
 # its report; its usable e820 RAM above 4 GiB is exactly HIGH, the
 # normal nodes there, and below LOW at least LOW - 384 KiB (the legacy
 # hole) - 16 MiB (what a firmware keeps for itself); no hole), all-ram+hole
@@ -118,12 +117,12 @@ elif hi != high or lo < want_lo - p.FIRMWARE_OWN:
     detail = "usable: %d bytes above 4 GiB (QEMU gave %d), %d below 2 GiB" % (hi, high, lo)
 else:
     verdict = "all-ram+hole" if hole else "all-ram"
-    detail = first("Unable to allocate") or first("e820 map full") or "-"
+    detail = first("Unable to allocate") or "-"
     if hole:
         detail = "%d bytes of [0, 2 GiB) in no e820 entry; %s" % (hole, detail)
 print("\t".join(map(str, (verdict, typed if b else "-", holes if b else "-",
                            len(b.dax) if b else "-", hole if b else "-", warn,
-                           len(rep.bios_full), detail[:200].replace("\t", " ")))))
+                           detail[:200].replace("\t", " ")))))
 PY
 }
 
@@ -149,7 +148,7 @@ probe() {
     [[ $verdict = all-ram* ]]
 }
 
-printf 'firmware\ttype\tK\tetc_e820_entries\tverdict\tseconds\tguest_typed_entries\ttyped_nodes_absent\tdax_devices\tlow_map_hole_bytes\tbios_alloc_warnings\tbios_full_logged\tdetail\n' >"$tsv"
+printf 'firmware\ttype\tK\tetc_e820_entries\tverdict\tseconds\tguest_typed_entries\ttyped_nodes_absent\tdax_devices\tlow_map_hole_bytes\tbios_alloc_warnings\tdetail\n' >"$tsv"
 summary=()
 for c in "${combos[@]}"; do
     IFS=: read -r ft lo hi <<<"$c"
@@ -184,8 +183,8 @@ done
         ge=$(awk -F'\t' -v f="$fw" -v t="$type" -v k="$good" '$1==f && $2==t && $3==k {print $4}' "$tsv")
         be=$(awk -F'\t' -v f="$fw" -v t="$type" -v k="$bad" '$1==f && $2==t && $3==k {print $4}' "$tsv")
         why=$(awk -F'\t' -v f="$fw" -v t="$type" -v k="$bad" '$1==f && $2==t && $3==k {print $5 ": " $13}' "$tsv")
-        # clean: all RAM, no hole, no SeaBIOS warning, no range dropped
-        clean=$(awk -F'\t' -v f="$fw" -v t="$type" '$1==f && $2==t && $5=="all-ram" && $11==0 && $12==0 && $3>m {m=$3} END {print m+0}' "$tsv")
+        # clean: all RAM, no hole, no SeaBIOS warning
+        clean=$(awk -F'\t' -v f="$fw" -v t="$type" '$1==f && $2==t && $5=="all-ram" && $11==0 && $3>m {m=$3} END {print m+0}' "$tsv")
         printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$fw" "$type" "$good" "${ge:--}" "$bad" "${be:--}" "${why:--}" "$clean"
     done
 } >"$md"
