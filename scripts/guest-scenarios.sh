@@ -129,15 +129,15 @@ define() {
     cap-*)
         # the e820 capacity rule: cap-FIRMWARE-TYPE[-K] is node 0 (2 GiB,
         # all below 4 GiB), then K TYPE nodes alternating with K-1 normal
-        # ones above 4 GiB, 32 MiB each: 2K entries by QEMU's count.  K is
-        # 18 (2K = 36; 37 is the most QEMU accepts, and 38 is the next even
-        # count) unless given (scripts/capacity.sh); cap-refuse is K = 19
-        # (38 entries), refused.
-        local cfw ctype ck=18 i
+        # ones above 4 GiB, 32 MiB each: 2K entries by QEMU's count.  With
+        # K given (scripts/capacity.sh) that is all; without, K is 18 and
+        # one more normal node follows: 2K + 1 = 37 entries, the most QEMU
+        # accepts.  cap-refuse is K = 19 (38 entries), refused.
+        local cfw ctype ck=18 ctail=0 i
         case $name in
         cap-refuse) cfw=sbp ctype=reserved ck=19 refuse=1 ;;
         cap-*-*-*) IFS=- read -r _ cfw ctype ck <<<"$name" ;;
-        *) IFS=- read -r _ cfw ctype <<<"$name" ;;
+        *) IFS=- read -r _ cfw ctype <<<"$name"; ctail=1 ;;
         esac
         case $cfw/$ctype/$ck in
         seabios/*/* | sbs/*/* | sbp/*/* | ovmf/*/*) ;;
@@ -149,10 +149,14 @@ define() {
         firmware=$cfw ramtotal=1; nodes=(2048:-)
         local -A fwname=([seabios]="stock SeaBIOS 1.16.2" [sbs]="stock SeaBIOS 1.17.0"
                          [sbp]="patched SeaBIOS" [ovmf]=OVMF)
-        for ((i = 1; i < 2 * ck; i++)); do
+        for ((i = 1; i < 2 * ck + ctail; i++)); do
             if ((i % 2)); then nodes+=("32:$ctype"); else nodes+=(32:-); fi
         done
-        desc="q35 + ${fwname[$cfw]}: $ck $ctype nodes between $((ck - 1)) normal ones, 32 MiB each ($((2 * ck)) memory map entries)"
+        if [ "$ctail" = 1 ]; then
+            desc="q35 + ${fwname[$cfw]}: $ck $ctype nodes, each followed by a normal one, 32 MiB each ($((2 * ck + 1)) memory map entries, the most QEMU accepts)"
+        else
+            desc="q35 + ${fwname[$cfw]}: $ck $ctype nodes between $((ck - 1)) normal ones, 32 MiB each ($((2 * ck)) memory map entries)"
+        fi
         [ "$refuse" = 1 ] && desc+=", more than QEMU accepts: refused"
         [ "$refuse" = 1 ] || desc+=": every MiB of RAM reaches the guest" ;;
     *)
