@@ -54,26 +54,24 @@ MUTATIONS = [
        "            fn(node, 4 * GiB + (offset - below), size,")]),
     ("typed memory below or across 4 GiB is refused",
      [("hw/i386/pc.c",
-       "    if (base >= s->x86ms->below_4g_mem_size) {",
-       "    if (true) {")]),
+       "    } else if (base < s->x86ms->below_4g_mem_size) {",
+       "    } else if (false) {")]),
     # a value above the node's offset leaves the node below 4 GiB
     ("the hint gives the max-ram-below-4g value that works",
      [("hw/i386/pc.c",
-       "    split_str = pc_size_option_str(split);",
-       "    split_str = pc_size_option_str(split + MiB);")]),
-    ("the suggested max-ram-below-4g is the offset rounded down to 1 MiB",
+       "    r->split = MAX(ROUND_DOWN(MIN(x86ms->below_4g_mem_size, first), 2 * MiB),",
+       "    r->split = MiB + MAX(ROUND_DOWN(MIN(x86ms->below_4g_mem_size, first), 2 * MiB),")]),
+    # growing RAM could cross the machine's default split or phys-bits
+    ("the hint shrinks the node before a typed node where it can",
      [("hw/i386/pc.c",
-       "    split = ROUND_DOWN(base, MiB);\n",
-       "    split = base;\n")]),
+       "            } else if (pad && off - pad >= 2 * MiB && r->size[prev] > pad &&",
+       "            } else if (false && off - pad >= 2 * MiB && r->size[prev] > pad &&")]),
     # the range below 4 GiB is refused as such, before any alignment check
     ("alignment is checked only above 4 GiB, after the below-4 GiB errors",
      [("hw/i386/pc.c",
-       "    if (base >= s->x86ms->below_4g_mem_size) {\n"
-       "        pc_check_node_ram_alignment(s, node, type, base, size);\n"
-       "        return;\n    }\n",
-       "    pc_check_node_ram_alignment(s, node, type, base, size);\n"
-       "    if (s->err || base >= s->x86ms->below_4g_mem_size) {\n"
-       "        return;\n    }\n")]),
+       "    } else if (base < s->x86ms->below_4g_mem_size) {\n",
+       "    } else if (base < s->x86ms->below_4g_mem_size &&\n"
+       "               !((base | size) & (align - 1))) {\n")]),
     ("spm memory must be 2 MiB aligned",
      [("hw/i386/pc.c",
        "    return type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 4 * KiB;",
@@ -82,16 +80,14 @@ MUTATIONS = [
      [("hw/i386/pc.c",
        "    return type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 4 * KiB;",
        "    return type == NUMA_MEMMAP_TYPE_SPM ? 2 * MiB : 2 * MiB;")]),
-    ("the alignment hint suggests the size rounded up to the alignment",
+    ("the hint rounds a typed node's size to its alignment",
      [("hw/i386/pc.c",
-       "    g_autofree char *fixed = pc_size_option_str(ROUND_UP(size, align));\n"
-       "    g_autofree char *ram",
-       "    g_autofree char *fixed = pc_size_option_str(size);\n"
-       "    g_autofree char *ram")]),
-    ("the alignment hint names the node before it when the start is off",
+       "            r->size[i] = MAX(ROUND_DOWN(size, align), align);",
+       "            r->size[i] = size;")]),
+    ("the hint grows the node before a typed node where it cannot shrink it",
      [("hw/i386/pc.c",
-       "    if (gap && prev >= 0) {\n        /*",
-       "    if (false) {\n        /*")]),
+       "                r->size[prev] += pad;",
+       "                r->size[prev] += 0;")]),
     ("the typed nodes' e820 entries must fit the firmware's table",
      [("hw/i386/pc.c",
        "#define PC_E820_MAX_NODE_ENTRIES (42 - 5)",
