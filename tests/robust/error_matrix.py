@@ -139,80 +139,72 @@ def size_opt(n):
     return str(n)
 
 
-def _align(t):
-    return (2 * M, "2 MiB") if t == "spm" else (4 * K, "4 KiB")
+def rdown(n, a):
+    return n // a * a
 
 
-def size_hint(node, t, size, ram=None):
-    """the hint line: node's backend size rounded up to its alignment
-    (and -m grown by as much, if @ram is given)"""
-    align, what = _align(t)
-    new = -(-size // align) * align
-    line = (r"Make the memory backend of node %d size=%s, a multiple of %s"
-            % (node, re.escape(size_opt(new)), what))
+def repair_hint(keep=None, insert=None, sizes=None, split=None, ram=None):
+    """The hint lines of a refusal, one change each, in QEMU's order: the
+    typed nodes to keep, a 2 MiB normal node to put before a node, the
+    new backend sizes (@sizes: {node id on the original command line:
+    bytes}, node id order), max-ram-below-4g and -m (bytes).  The values
+    are worked out in each case below from the case's own sizes, by the
+    rule: each kept typed node starts 2 MiB aligned (the node with memory
+    before it shrinks by the excess if it can stay a multiple of 8 KiB,
+    else grows to the next 2 MiB boundary, at least 2 MiB; a typed node
+    with no memory before it gets a new 2 MiB normal node), its size is
+    rounded down to 2 MiB (spm) or 8 KiB (reserved), max-ram-below-4g is
+    the first typed node's offset rounded down to 2 MiB, -m the sum.
+    Lines for values that do not change are absent."""
+    lines = []
+    if keep is not None:
+        lines.append(r"Each typed node takes an entry, and so does the normal "
+                     r"memory between two of them: keep memmap-type on the "
+                     r"first %d typed nodes only, or put the typed nodes next "
+                     r"to each other\." % keep)
+    if insert is not None:
+        lines.append(r"Put a node with 2M of normal memory before node %d\." % insert)
+    for n, size in sorted((sizes or {}).items()):
+        lines.append(r"Make the memory backend of node %d size=%s\."
+                     % (n, re.escape(size_opt(size))))
+    if split is not None:
+        lines.append(r"Use -machine max-ram-below-4g=%s\." % re.escape(size_opt(split)))
     if ram is not None:
-        line += r", and -m %s" % re.escape(size_opt(ram + new - size))
-    return "^" + line + r"\.$"
+        lines.append(r"Use -m %s\." % re.escape(size_opt(ram)))
+    assert lines, "a refusal of a layout rule always has a hint"
+    return "\n".join("^" + ln + "$" for ln in lines)
 
 
-def below_msg(node, t, where, fix, size=None, ram=None):
-    """typed memory below 4 GiB; the hint names max-ram-below-4g (the
-    node's offset rounded down to 1 MiB if the node then starts aligned
-    for its type, else the offset) and, if the node's @size is unaligned,
-    the backend size and -m (@ram: the -m value in bytes)"""
-    hint = (r"^Firmware needs normal memory below 4 GiB; move the node above "
-            r"4 GiB with -machine max-ram-below-4g=%s\.$" % re.escape(fix))
-    align, _ = _align(t)
-    if size is not None and size % align:
-        hint += "\n" + size_hint(node, t, size, ram)
+def below_msg(node, t, where, **repair):
+    """typed memory below 4 GiB (or crossing it); @repair: repair_hint()"""
     return (r"NUMA node %d has memmap-type=%s but its memory %s 4 GiB$"
-            % (node, t, where), hint)
+            % (node, t, where), repair_hint(**repair))
 
 
-def zero_msg(node, t):
+def zero_msg(node, t, **repair):
     return (r"NUMA node %d has memmap-type=%s but its memory starts at address "
-            r"0$" % (node, t),
-            r"^Firmware needs normal memory there; put a node with at least "
-            r"1 MiB of normal memory before this one\.$")
+            r"0$" % (node, t), repair_hint(**repair))
 
 
-def below_1m_msg(node, t, base):
+def below_1m_msg(node, t, base, **repair):
     return (r"NUMA node %d has memmap-type=%s but its memory starts at %#x, "
-            r"below 1 MiB$" % (node, t, base),
-            r"^Firmware needs the first MiB as normal memory; give the nodes "
-            r"before this one at least 1 MiB of memory\.$")
+            r"below 1 MiB$" % (node, t, base), repair_hint(**repair))
 
 
-def capacity_msg(need, typed, keep):
+def capacity_msg(need, keep):
     return (r"NUMA nodes with a memmap-type need %d memory map entries, more "
             r"than the 37 that firmware can take$" % need,
-            r"^Each of the %d typed nodes takes an entry, and so does the "
-            r"normal memory between two of them; keep memmap-type on the first "
-            r"%d typed nodes only, or put the typed nodes next to each other\.$"
-            % (typed, keep))
+            repair_hint(keep=keep))
 
 
-def align_msg(node, t, base, size, ram, prev=None, prev_size=None):
+def align_msg(node, t, base, size, **repair):
     """typed memory above 4 GiB must be aligned: spm to 2 MiB (Linux makes
-    a dax device of it in 2 MiB units), reserved to 4 KiB.  The hints name
-    the backend size of @prev (the node with memory before it, of
-    @prev_size) that moves the node to an aligned start, and the node's
-    own backend size if that is off, with the -m that then adds up
-    (@ram: the -m value in bytes)."""
-    align, what = _align(t)
+    a dax device of it in 2 MiB units), reserved to 4 KiB"""
+    align, what = (2 * M, "2 MiB") if t == "spm" else (4 * K, "4 KiB")
     assert (base | size) & (align - 1), "an aligned range is no error case"
-    gap = -(-base // align) * align - base
-    hints = []
-    if gap and prev is not None:
-        hints.append(r"^Make the memory backend of node %d size=%s, so that "
-                     r"node %d starts %s aligned, and -m %s\.$"
-                     % (prev, re.escape(size_opt(prev_size + gap)), node, what,
-                        re.escape(size_opt(ram + gap + (-size % align)))))
-    if size % align:
-        hints.append(size_hint(node, t, size, None if hints else ram))
     return (r"NUMA node %d has memmap-type=%s but its memory at %#x of size "
             r"%#x is not %s aligned$" % (node, t, base, size, what),
-            "\n".join(hints))
+            repair_hint(**repair))
 
 
 def cgs_msg(node, t, what="confidential guests"):
@@ -330,73 +322,88 @@ CASES = [
     # -- typed memory below 4 GiB -----------------------------------------
     Case("below4g/node-0-spm", ["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G)
          + numa("memdev=m0,memmap-type=spm", "memdev=m1"),
-         zero_msg(0, "spm"),
+         # a 2 MiB normal node before node 0 takes the first MiB; the
+         # spm node then starts at 2 MiB, moved above 4 GiB
+         zero_msg(0, "spm", insert=0, split=2 * M, ram=2 * G + 2 * M), fix=True,
          qmp=(["-M", "q35,max-ram-below-4g=1G", "-m", "2G"] + objs(G, G),
               [node_dict(0, "m0", "spm"), node_dict(1, "m1")]), qmp_stage="machine"),
     Case("below4g/node-0-reserved-pc", ["-M", "pc", "-m", "8G"] + objs(4 * G, 4 * G)
          + numa("memdev=m0,memmap-type=reserved", "memdev=m1"),
-         zero_msg(0, "reserved")),
+         zero_msg(0, "reserved", insert=0, split=2 * M, ram=8 * G + 2 * M), fix=True),
     Case("below4g/memoryless-node-0-then-spm", ["-M", "q35", "-m", "2G"] + objs(G, G)
          + numa("nodeid=0", "nodeid=1,memdev=m0,memmap-type=spm", "nodeid=2,memdev=m1"),
-         zero_msg(1, "spm")),
+         # node 0 has no memory: the 2 MiB node goes before node 1 (and
+         # the explicit nodeid= of nodes 1 and 2 move up by one)
+         zero_msg(1, "spm", insert=1, split=2 * M, ram=2 * G + 2 * M), fix=True),
     Case("below4g/spm-lies-below-pc", ["-M", "pc", "-m", "2G"] + objs(1536 * M, 512 * M)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "lies below", "1536M"), fix=True,
+         below_msg(1, "spm", "lies below", split=1536 * M), fix=True,
          qmp=(["-M", "pc", "-m", "2G"] + objs(1536 * M, 512 * M),
               [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
     Case("below4g/reserved-lies-below-q35", ["-M", "q35", "-m", "2G"] + objs(G, 512 * M, 512 * M)
          + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=reserved"),
-         below_msg(2, "reserved", "lies below", "1536M"), fix=True),
+         below_msg(2, "reserved", "lies below", split=G + 512 * M), fix=True),
     Case("below4g/spm-crosses-q35", ["-M", "q35", "-m", "4G"] + objs(G, 3 * G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "crosses", "1G"), fix=True,
+         below_msg(1, "spm", "crosses", split=G), fix=True,
          qmp=(["-M", "q35", "-m", "4G"] + objs(G, 3 * G),
               [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
     Case("below4g/spm-crosses-pc-default-split", ["-M", "pc", "-m", "8G"] + objs(2 * G, 2 * G, 4 * G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         below_msg(1, "spm", "crosses", "2G"), fix=True),
+         below_msg(1, "spm", "crosses", split=2 * G), fix=True),
     Case("below4g/max-ram-below-4g-too-high", ["-M", "pc,max-ram-below-4g=3G", "-m", "4G"] + objs(2 * G, 2 * G)
          + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
-         below_msg(1, "reserved", "crosses", "2G"), fix=True),
-    # the suggested value is the node's offset rounded down to 1 MiB if the
-    # node then starts aligned for its type, else the offset itself: spm
-    # needs 2 MiB, so 1G + 4K is suggested as it is; its unaligned size
-    # gets a second hint line (backend size and -m)
+         below_msg(1, "reserved", "crosses", split=2 * G), fix=True),
+    # the typed node starts at 1G + 4K: node 0 shrinks by the 4K over the
+    # 2 MiB boundary (1G stays a multiple of 8 KiB), the spm node's size
+    # is rounded down to 2 MiB, max-ram-below-4g is its new offset
     Case("below4g/odd-offset-spm-suggests-the-offset", ["-M", "q35", "-m", "4194312K"]
          + objs(G + 4096, 4194312 * K - G - 4096)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "crosses", "1048580K", 4194312 * K - G - 4096, 4194312 * K),
+         below_msg(1, "spm", "crosses",
+                   sizes={0: G + 4 * K - (G + 4 * K) % (2 * M),
+                          1: rdown(4194312 * K - G - 4 * K, 2 * M)},
+                   split=G, ram=G + rdown(4194312 * K - G - 4 * K, 2 * M)),
          fix=True, allow=r"warning: There is possibly poor performance"),
-    # ... while reserved memory only needs 4 KiB and starts
+    # ... reserved memory also starts 2 MiB aligned, its size rounded
+    # down to 8 KiB
     Case("below4g/odd-offset-rounded-down-to-1G-reserved", ["-M", "q35", "-m", "4194312K"]
          + objs(G + 4096, 4194312 * K - G - 4096)
          + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
-         below_msg(1, "reserved", "crosses", "1G"), fix=True,
+         below_msg(1, "reserved", "crosses",
+                   sizes={0: G + 4 * K - (G + 4 * K) % (2 * M),
+                          1: rdown(4194312 * K - G - 4 * K, 8 * K)},
+                   split=G, ram=G + rdown(4194312 * K - G - 4 * K, 8 * K)), fix=True,
          allow=r"warning: There is possibly poor performance"),
     # a typed node starting below 1 MiB, after a node of less than 1 MiB:
     # firmware needs the first MiB as normal memory
     Case("below1m/spm-at-512K", ["-M", "q35", "-m", "2049M"]
          + objs(512 * K, 2 * G, 512 * K)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         below_1m_msg(1, "spm", 512 * K),
+         # node 0 cannot shrink to a 2 MiB boundary: it grows to 2 MiB
+         below_1m_msg(1, "spm", 512 * K, sizes={0: 2 * M}, split=2 * M,
+                      ram=2049 * M - 512 * K + 2 * M), fix=True,
          allow=r"warning: There is possibly poor performance"),
     Case("below1m/spm-at-1000-bytes", ["-M", "q35", "-m", "2097160K"]
          + objs(1000, 2 * G, 8 * K - 1000)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         below_1m_msg(1, "spm", 1000),
+         # ... and the last node, 8K - 1000 bytes, grows to 8 KiB so
+         # that -m, a multiple of 8 KiB, is the sum of the nodes
+         below_1m_msg(1, "spm", 1000, sizes={0: 2 * M, 2: 8 * K}, split=2 * M,
+                      ram=2 * M + 2 * G + 8 * K), fix=True,
          allow=r"warning: There is possibly poor performance"),
     Case("below4g/odd-offset-suggests-M", ["-M", "pc", "-m", "4G"]
          + objs(1000 * M, 4 * G - 1000 * M)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "crosses", "1000M"), fix=True,
+         below_msg(1, "spm", "crosses", split=1000 * M), fix=True,
          allow=r"warning: Large machine and max_ram_below_4g"),
     Case("below4g/second-typed-node-below", ["-M", "pc,max-ram-below-4g=2G", "-m", "8G"]
          + objs(G, G, 2 * G, 4 * G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2,memmap-type=spm", "memdev=m3"),
-         below_msg(1, "spm", "lies below", "1G"), fix=True),
+         below_msg(1, "spm", "lies below", split=G), fix=True),
     Case("below4g/all-memory-below-4g", ["-M", "pc", "-m", "3G"] + objs(2 * G, G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "lies below", "2G"), fix=True),
+         below_msg(1, "spm", "lies below", split=2 * G), fix=True),
     # -- node ids ----------------------------------------------------------
     Case("nodeid/duplicate", Q35_3G_B2 + numa("nodeid=0,memdev=m0", "nodeid=0,memdev=m1,memmap-type=spm"),
          r"Duplicate NUMA nodeid: 0$", generic=True,
@@ -480,14 +487,14 @@ CASES = [
          retry=node_dict(1, "m1", "spm", initiator=0), e820=E820_Q35_3G_B2),
     Case("hmat/spm-below-4g", ["-M", "q35,hmat=on", "-m", "2G"] + objs(G, G)
          + numa("memdev=m0,cpus=0", "memdev=m1,initiator=0,memmap-type=spm") + HMAT_LB,
-         below_msg(1, "spm", "lies below", "1G"), fix=True),
+         below_msg(1, "spm", "lies below", split=G), fix=True),
     Case("hmat/valid-spm-above-4g", ["-M", "q35,hmat=on,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, G)
          + numa("memdev=m0,cpus=0", "memdev=m1,initiator=0,memmap-type=spm") + HMAT_LB,
          valid=True, e820=E820_Q35_3G_B2, check="hmat", resmem=5 * G),
     # -- memory hotplug ----------------------------------------------------
     Case("hotplug/spm-below-4g-with-slots", ["-M", "pc", "-m", "3G,slots=2,maxmem=8G"] + objs(2 * G, G)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         below_msg(1, "spm", "lies below", "2G"), fix=True),
+         below_msg(1, "spm", "lies below", split=2 * G), fix=True),
     Case("hotplug/too-many-slots", ["-M", "q35,max-ram-below-4g=2G", "-m", "3G,slots=300,maxmem=8G"]
          + objs(2 * G, G) + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
          r"unsupported amount of memory slots: 300$", generic=True),
@@ -536,16 +543,17 @@ CASES = [
     # -- alignment of typed memory above 4 GiB ------------------------------
     # spm must be 2 MiB aligned (start and size; Linux makes dax devices of
     # it in 2 MiB units), reserved 4 KiB.  The hint names the backend size
-    # to use (rounded up to the alignment) when the size is off, otherwise
-    # the nodes before it and max-ram-below-4g.
+    # to use (rounded down to 2 MiB / 8 KiB) when the size is off, the
+    # size of the node before it when the start is, and -m.
     Case("align/spm-1025M-refused",
          ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, 1025 * M)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm"),
-         # written out here rather than with align_msg()
+         # written out here rather than with align_msg(): 1025M rounded
+         # down to 2 MiB is 1G, -m 1M less
          (r"NUMA node 1 has memmap-type=spm but its memory at 0x100000000 of "
           r"size 0x40100000 is not 2 MiB aligned$",
-          r"^Make the memory backend of node 1 size=1026M, a multiple of 2 MiB, "
-          r"and -m 3074M\.$"), fix=True,
+          r"^Make the memory backend of node 1 size=1G\.$" "\n"
+          r"^Use -m 3G\.$"), fix=True,
          qmp=(["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, 1025 * M),
               [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="machine"),
     Case("align/spm-1026M-valid",
@@ -561,13 +569,17 @@ CASES = [
     Case("align/spm-1G-plus-4K-refused",
          ["-M", "q35,max-ram-below-4g=2G", "-m", "3145736K"] + objs(2 * G, G + 4 * K, 4 * K)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         align_msg(1, "spm", 4 * G, G + 4 * K, 3145736 * K), fix=True),
+         # node 1 rounded down to 1G; the 4K node 2 then grows to 8K so
+         # that the total stays a multiple of 8 KiB: -m is unchanged
+         align_msg(1, "spm", 4 * G, G + 4 * K,
+                   sizes={1: rdown(G + 4 * K, 2 * M), 2: 8 * K}), fix=True),
     # a round spm size at an address that is only 1 MiB aligned: the hint
     # is about the nodes before it; the same layout is fine for reserved
     Case("align/spm-start-1MiB-aligned-refused",
          ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, M, G)
          + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=spm"),
-         align_msg(2, "spm", 4 * G + M, G, 3073 * M, 1, M), fix=True),
+         # node 1 (1M) cannot shrink by the 1M excess: it grows to 2M
+         align_msg(2, "spm", 4 * G + M, G, sizes={1: 2 * M}, ram=3073 * M + M), fix=True),
     Case("align/reserved-start-1MiB-aligned-valid",
          ["-M", "q35,max-ram-below-4g=2G", "-m", "3073M"] + objs(2 * G, M, G)
          + numa("memdev=m0", "memdev=m1", "memdev=m2,memmap-type=reserved"),
@@ -579,7 +591,10 @@ CASES = [
     Case("align/one-byte-normal-node-between-typed",
          ["-M", "q35,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, 512 * M, 1, 512 * M - 1)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2", "memdev=m3,memmap-type=spm"),
-         align_msg(3, "spm", 4 * G + 512 * M + 1, 512 * M - 1, 3 * G, 2, 1), fix=True,
+         # the one-byte node 2 grows to 2M, node 3 is rounded down to
+         # 510M: the total, -m, stays 3G
+         align_msg(3, "spm", 4 * G + 512 * M + 1, 512 * M - 1,
+                   sizes={2: 2 * M, 3: rdown(512 * M - 1, 2 * M)}), fix=True,
          qmp=(["-M", "q35,max-ram-below-4g=2G", "-m", "3G"] + objs(2 * G, 512 * M, 1, 512 * M - 1),
               [node_dict(0, "m0"), node_dict(1, "m1", "spm"), node_dict(2, "m2"),
                node_dict(3, "m3", "spm")]), qmp_stage="machine"),
@@ -588,16 +603,22 @@ CASES = [
     Case("align/unaligned-max-ram-below-4g-moves-high-typed-node",
          ["-M", "q35,max-ram-below-4g=1073741825", "-m", "3G"] + objs(2 * G, G)
          + numa("memdev=m0", "memdev=m1,memmap-type=reserved"),
-         align_msg(1, "reserved", 5 * G - 1, G, 3 * G, 0, 2 * G), fix=True,
+         # the typed node's offset, 2G, capped by the memory below 4 GiB
+         # (1G + 1) and rounded down to 2 MiB
+         align_msg(1, "reserved", 5 * G - 1, G, split=rdown(min(G + 1, 2 * G), 2 * M)),
+         fix=True,
          allow=r"warning: There is possibly poor performance"),
     # below 4 GiB the "lies below" error comes first, alignment is checked
-    # only above 4 GiB: the hint names a max-ram-below-4g that moves the
-    # node up aligned (its offset, G + 1, is not 2 MiB aligned from any
-    # MiB) and the backend size that makes it aligned, in one round
+    # only above 4 GiB: the hints move the node to a 2 MiB boundary, make
+    # its size aligned and move it above 4 GiB, in one round
     Case("order/unaligned-below-4g-reports-lies-below-first",
          ["-M", "pc", "-m", "2G"] + objs(G + 1, G - 8193, 8192)
          + numa("memdev=m0", "memdev=m1,memmap-type=spm", "memdev=m2"),
-         below_msg(1, "spm", "lies below", "1073741825", G - 8193, 2 * G), fix=True),
+         # node 0 (1G + 1) shrinks by the one byte, node 1 is rounded
+         # down to 2 MiB, max-ram-below-4g its new offset, -m the sum
+         below_msg(1, "spm", "lies below",
+                   sizes={0: G, 1: rdown(G - 8193, 2 * M)}, split=G,
+                   ram=G + rdown(G - 8193, 2 * M) + 8192), fix=True),
     # -- what firmware can take: at most 37 e820 entries of boot RAM -------
     # 2 GiB normal below 4 GiB, then K reserved 32 MiB nodes alternating
     # with K - 1 normal 32 MiB ones above: 1 + 2K - 1 = 2K entries, one
@@ -605,8 +626,8 @@ CASES = [
     # first J typed nodes: 1 + 2J - 1 + 1 <= 37, J = 18.
     capacity_case(18),
     capacity_case(18, tail=True),
-    capacity_case(19, capacity_msg(38, 19, 18)),
-    capacity_case(19, capacity_msg(39, 19, 18), tail=True),
+    capacity_case(19, capacity_msg(38, 18)),
+    capacity_case(19, capacity_msg(39, 18), tail=True),
     Case("valid/preconfig-qmp", ["--preconfig"] + Q35_3G_B2, valid=True, e820=E820_Q35_3G_B2,
          qmp=(Q35_3G_B2, [node_dict(0, "m0"), node_dict(1, "m1", "spm")]), qmp_stage="valid"),
 ]
@@ -672,50 +693,108 @@ def parse_size(text):
     return int(m.group(1)) * {"G": G, "M": M, "K": K, "": 1}[m.group(2)]
 
 
+# node ids named by options other than -numa node's nodeid=
+NODE_REFS = re.compile(r"(?<=[,:])(src|dst|initiator|target|node-id|node)=(\d+)")
+
+
 def apply_hints(args, hints):
-    """@args with the remedies the hint lines name applied, literally, in
-    one round: -machine max-ram-below-4g=, the size= of node N's memory
-    backend, -m, and "keep memmap-type on the first K typed nodes only".
-    Returns (args, [what was applied])."""
+    """@args with every hint line applied, literally, in one round:
+    "keep memmap-type on the first K typed nodes only" (memmap-type
+    dropped from the later typed nodes, in node id order), "Put a node
+    with 2M of normal memory before node N" (a new node with a 2 MiB
+    memory-backend-ram of its own, node N and every later node renumbered
+    up by one, and every option naming node ids with them), "Make the
+    memory backend of node N size=X" (N: the node id on the original
+    command line), "Use -machine max-ram-below-4g=X", "Use -m X".  A line
+    of any other form fails the case.  Returns (args, [what was applied])."""
     args, done = list(args), []
     numa_at = [i + 1 for i, a in enumerate(args[:-1]) if a == "-numa"
                and args[i + 1].startswith("node")]
+    ids, nxt = {}, 0
+    for i in numa_at:           # QEMU: no nodeid= means the next free one
+        m = re.search(r"nodeid=(\d+)", args[i])
+        ids[i] = int(m.group(1)) if m else nxt
+        nxt = max(nxt, ids[i] + 1) if not m else nxt + (ids[i] == nxt)
+    by_id = {v: k for k, v in ids.items()}
 
     def node_opts(n):
         """index in @args of node @n's -numa option"""
-        for k, i in enumerate(numa_at):
-            m = re.search(r"nodeid=(\d+)", args[i])
-            if (int(m.group(1)) if m else k) == n:
-                return i
-        raise Result(f"hint names node {n}, which the command line lacks")
+        if n not in by_id:
+            raise Result(f"hint names node {n}, which the command line lacks")
+        return by_id[n]
 
+    keep = insert = split = ram = None
+    sizes = []
     for h in hints:
-        m = re.search(r"-machine max-ram-below-4g=(\w+)\.$", h)
+        m = re.fullmatch(r"Each typed node takes an entry, and so does the normal "
+                         r"memory between two of them: keep memmap-type on the "
+                         r"first (\d+) typed nodes only, or put the typed nodes "
+                         r"next to each other\.", h)
         if m:
-            i = args.index("-M") + 1
-            opts = [o for o in args[i].split(",") if not o.startswith("max-ram-below-4g=")]
-            args[i] = ",".join(opts + [f"max-ram-below-4g={m.group(1)}"])
-            done.append(f"max-ram-below-4g={m.group(1)}")
+            keep = int(m.group(1))
             continue
-        m = re.match(r"^Make the memory backend of node (\d+) size=(\w+), "
-                     r".*?(?:, and -m (\w+))?\.$", h)
+        m = re.fullmatch(r"Put a node with 2M of normal memory before node (\d+)\.", h)
         if m:
-            dev = re.search(r"memdev=([^,]+)", args[node_opts(int(m.group(1)))]).group(1)
-            i = next(i for i, a in enumerate(args) if a.startswith("memory-backend-")
-                     and f",id={dev}," in a + ",")
-            args[i] = re.sub(r"size=[^,]+", f"size={m.group(2)}", args[i])
-            done.append(f"node {m.group(1)} size={m.group(2)}")
-            if m.group(3):
-                i = args.index("-m") + 1
-                args[i] = m.group(3) + args[i][len(args[i].split(",")[0]):]
-                done.append(f"-m {m.group(3)}")
+            insert = int(m.group(1))
             continue
-        m = re.search(r"keep memmap-type on the first (\d+) typed nodes only", h)
+        m = re.fullmatch(r"Make the memory backend of node (\d+) size=(\d+[GMK]?)\.", h)
         if m:
-            typed = [i for i in numa_at if re.search(r"memmap-type=(spm|reserved)", args[i])]
-            for i in typed[int(m.group(1)):]:
-                args[i] = re.sub(r",memmap-type=\w+", "", args[i])
-            done.append(f"memmap-type kept on the first {m.group(1)} typed nodes")
+            sizes.append((int(m.group(1)), m.group(2)))
+            continue
+        m = re.fullmatch(r"Use -machine max-ram-below-4g=(\d+[GMK]?)\.", h)
+        if m:
+            split = m.group(1)
+            continue
+        m = re.fullmatch(r"Use -m (\d+[GMK]?)\.", h)
+        if m:
+            ram = m.group(1)
+            continue
+        raise Result(f"a hint line of no known form: {h}")
+
+    # backend sizes first, by the original node ids
+    for n, size in sizes:
+        dev = re.search(r"memdev=([^,]+)", args[node_opts(n)])
+        if not dev:
+            raise Result(f"hint sizes node {n}, which has no memdev")
+        i = next(i for i, a in enumerate(args) if a.startswith("memory-backend-")
+                 and f",id={dev.group(1)}," in a + ",")
+        args[i] = re.sub(r"size=[^,]+", f"size={size}", args[i])
+        done.append(f"node {n} size={size}")
+    if keep is not None:
+        typed = [i for n, i in sorted(by_id.items())
+                 if re.search(r"memmap-type=(spm|reserved)", args[i])]
+        for i in typed[keep:]:
+            args[i] = re.sub(r",?memmap-type=\w+", "", args[i])
+        done.append(f"memmap-type kept on the first {keep} typed nodes")
+    if insert is not None:
+        at = node_opts(insert)
+
+        def shift(mo):
+            v = int(mo.group(2))
+            return f"{mo.group(1)}={v + 1 if v >= insert else v}"
+        for i in numa_at:       # every node gets its (new) id explicitly
+            rest = re.sub(r",nodeid=\d+", "", args[i])
+            rest = NODE_REFS.sub(shift, rest)
+            new = ids[i] + 1 if ids[i] >= insert else ids[i]
+            args[i] = re.sub(r"^node,?", f"node,nodeid={new},", rest).rstrip(",")
+        for i in range(1, len(args)):
+            if args[i - 1] in ("-numa", "-device") and not args[i].startswith("node"):
+                args[i] = NODE_REFS.sub(shift, args[i])
+        dev = "hint2m"
+        while any(f"id={dev}" in a for a in args):
+            dev += "x"
+        args[at:at] = [f"node,nodeid={insert},memdev={dev}", "-numa"]
+        args[at - 1:at - 1] = ["-object", f"memory-backend-ram,id={dev},size=2M"]
+        done.append(f"a 2M node inserted before node {insert}")
+    if split is not None:
+        mi = next(i for i, a in enumerate(args) if a in ("-M", "-machine")) + 1
+        opts = [o for o in args[mi].split(",") if not o.startswith("max-ram-below-4g=")]
+        args[mi] = ",".join(opts + [f"max-ram-below-4g={split}"])
+        done.append(f"max-ram-below-4g={split}")
+    if ram is not None:
+        i = args.index("-m") + 1
+        args[i] = ram + args[i][len(args[i].split(",")[0]):]
+        done.append(f"-m {ram}")
     return args, done
 
 
@@ -725,27 +804,31 @@ def run_cli(qemu, case, timeout):
     notes = []
     if case.fix:
         # one round: apply every hint line; the configuration must start,
-        # with its typed memory above 4 GiB
-        hints = [ln for ln in err.splitlines()[1:] if ln.strip()
-                 and not (case.allow and re.search(case.allow, ln))]
+        # with its typed memory above 4 GiB and aligned (the property
+        # "hints converge in one round", gated)
+        hints = [ln for ln in err.splitlines() if ln.strip()
+                 and not (case.allow and re.search(case.allow, ln))][1:]
         args, done = apply_hints(case.args, hints)
         if not done:
             raise Result(f"no hint to apply in: {' | '.join(hints)}")
         try:
             vm = start(qemu, args, timeout)
         except Result as e:
-            # measured, not gated yet (issue 28, item 6, is open): the
-            # refusal itself was checked above
-            notes.append(f"NOT CONVERGED in one round: after applying "
-                         f"{', '.join(done)}: {e}")
-            return line, notes
+            raise Result(f"hints do not converge in one round: after applying "
+                         f"{', '.join(done)}: {e}\n"
+                         f"    round 2: {' '.join(args)}")
         try:
             got = [tuple(e) for e in vm.e820()]
         finally:
             vm.stop()
         typed = [e for e in got if e[2] in (SPM, RES) and e != HT]
         if not typed or min(e[0] for e in typed) < 4 * G:
-            raise Result(f"after applying {', '.join(done)}: e820 {got}")
+            raise Result(f"after applying {', '.join(done)}: typed memory "
+                         f"missing or below 4 GiB: e820 {got}")
+        bad = [e for e in typed if (e[0] | e[1]) % (2 * M if e[2] == SPM else 4 * K)]
+        if bad:
+            raise Result(f"after applying {', '.join(done)}: unaligned typed "
+                         f"memory: e820 {got}")
         notes.append(f"with {', '.join(done)}: starts")
     return line, notes
 
