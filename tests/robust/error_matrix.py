@@ -54,6 +54,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from qemulib import Qemu  # noqa: E402
 from results import Results  # noqa: E402
+from memmap_hints import parse_hints  # noqa: E402
 
 DEFAULT_QEMU = os.path.join(ROOT, ".cache/check/build/qemu-system-x86_64")
 G, M, K, T = 1 << 30, 1 << 20, 1 << 10, 1 << 40
@@ -725,31 +726,21 @@ def apply_hints(args, hints):
 
     keep = insert = split = ram = None
     sizes = []
-    for h in hints:
-        m = re.fullmatch(r"Each typed node takes an entry, and so does the normal "
-                         r"memory between two of them: keep memmap-type on the "
-                         r"first (\d+) typed nodes only, or put the typed nodes "
-                         r"next to each other\.", h)
-        if m:
-            keep = int(m.group(1))
-            continue
-        m = re.fullmatch(r"Put a node with 2M of normal memory before node (\d+)\.", h)
-        if m:
-            insert = int(m.group(1))
-            continue
-        m = re.fullmatch(r"Make the memory backend of node (\d+) size=(\d+[GMK]?)\.", h)
-        if m:
-            sizes.append((int(m.group(1)), m.group(2)))
-            continue
-        m = re.fullmatch(r"Use -machine max-ram-below-4g=(\d+[GMK]?)\.", h)
-        if m:
-            split = m.group(1)
-            continue
-        m = re.fullmatch(r"Use -m (\d+[GMK]?)\.", h)
-        if m:
-            ram = m.group(1)
-            continue
-        raise Result(f"a hint line of no known form: {h}")
+    try:
+        parsed = parse_hints(hints)
+    except ValueError as e:
+        raise Result(str(e))
+    for kind, *g in parsed:
+        if kind == "keep":
+            keep = g[0]
+        elif kind == "insert":
+            insert = g[0]
+        elif kind == "size":
+            sizes.append((g[0], g[1]))
+        elif kind == "split":
+            split = g[0]
+        else:
+            ram = g[0]
 
     # backend sizes first, by the original node ids
     for n, size in sizes:

@@ -85,6 +85,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from qemulib import Qemu  # noqa: E402
 from results import Results  # noqa: E402
+from memmap_hints import parse_hints  # noqa: E402
 
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 HT_START, HT_SIZE = 0xfd00000000, 0x300000000
@@ -764,38 +765,24 @@ def apply_hints(cfg, error, hints):
     cfg2 = copy.deepcopy(cfg)
     cfg2.followed, done = True, []
     keep = insert = None
-    for h in hints:
-        m = re.fullmatch(r"Each typed node takes an entry, and so does the normal "
-                         r"memory between two of them: keep memmap-type on the "
-                         r"first (\d+) typed nodes only, or put the typed nodes "
-                         r"next to each other\.", h)
-        if m:
-            keep = int(m.group(1))
-            continue
-        m = re.fullmatch(r"Put a node with 2M of normal memory before node (\d+)\.", h)
-        if m:
-            insert = int(m.group(1))
-            continue
-        m = re.fullmatch(r"Make the memory backend of node (\d+) size=(\d+[GMK]?)\.", h)
-        if m:
-            cfg2.nodes[int(m.group(1))].size = parse_size(m.group(2))
-            done.append(f"node {m.group(1)} size={m.group(2)}")
-            continue
-        m = re.fullmatch(r"Use -machine max-ram-below-4g=(\d+[GMK]?)\.", h)
-        if m:
-            cfg2.max_below = parse_size(m.group(1))
-            done.append(f"max-ram-below-4g={m.group(1)}")
-            continue
-        m = re.fullmatch(r"Use -m (\d+[GMK]?)\.", h)
-        if m:
+    for kind, *g in parse_hints(hints):
+        if kind == "keep":
+            keep = g[0]
+        elif kind == "insert":
+            insert = g[0]
+        elif kind == "size":
+            cfg2.nodes[g[0]].size = parse_size(g[1])
+            done.append(f"node {g[0]} size={g[1]}")
+        elif kind == "split":
+            cfg2.max_below = parse_size(g[0])
+            done.append(f"max-ram-below-4g={g[0]}")
+        else:
             # literally: a -m value without a unit is in MiB, and -m is
             # rounded up to 8 KiB
-            cfg2.ram_opt = m.group(1)
-            cfg2.ram = roundup(parse_size(m.group(1)) * (
-                MiB if m.group(1)[-1].isdigit() else 1), 8 * KiB)
-            done.append(f"-m {m.group(1)}")
-            continue
-        raise ValueError(f"a hint line of no known form: {h}")
+            cfg2.ram_opt = g[0]
+            cfg2.ram = roundup(parse_size(g[0]) * (
+                MiB if g[0][-1].isdigit() else 1), 8 * KiB)
+            done.append(f"-m {g[0]}")
     if keep is not None:
         typed = [n for n in cfg2.nodes if n.mtype in ("spm", "reserved")]
         for n in typed[keep:]:
