@@ -12,20 +12,22 @@ FORMS = [
     ("size", r"Make the memory backend of node (\d+) size=(\d+[GMK]?)\."),
     ("split", r"Use -machine max-ram-below-4g=(\d+[GMK]?)\."),
     ("ram", r"Use -m (\d+[GMK]?)\."),
+    ("physbits", r"Use a CPU with phys-bits=(\d+)\."),
 ]
 
 
 def parse_hints(lines):
     """[(kind, value...)] for @lines, in order; ValueError for a line of
     no known form.  keep (K), insert (N), size (N, size), split (size),
-    ram (size): node ids and counts as int, sizes as QEMU's text."""
+    ram (size), physbits (bits): node ids, counts and bits as int, sizes
+    as QEMU's text."""
     out = []
     for line in lines:
         for kind, pattern in FORMS:
             m = re.fullmatch(pattern, line)
             if m:
                 g = list(m.groups())
-                if kind in ("keep", "insert", "size"):
+                if kind in ("keep", "insert", "size", "physbits"):
                     g[0] = int(g[0])
                 out.append((kind, *g))
                 break

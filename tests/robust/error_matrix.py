@@ -724,7 +724,7 @@ def apply_hints(args, hints):
             raise Result(f"hint names node {n}, which the command line lacks")
         return by_id[n]
 
-    keep = insert = split = ram = None
+    keep = insert = split = ram = bits = None
     sizes = []
     try:
         parsed = parse_hints(hints)
@@ -739,6 +739,8 @@ def apply_hints(args, hints):
             sizes.append((g[0], g[1]))
         elif kind == "split":
             split = g[0]
+        elif kind == "physbits":
+            bits = g[0]
         else:
             ram = g[0]
 
@@ -786,6 +788,13 @@ def apply_hints(args, hints):
         i = args.index("-m") + 1
         args[i] = ram + args[i][len(args[i].split(",")[0]):]
         done.append(f"-m {ram}")
+    if bits is not None:
+        if "-cpu" in args:
+            i = args.index("-cpu") + 1
+            args[i] = re.sub(r",phys-bits=\d+", "", args[i]) + f",phys-bits={bits}"
+        else:
+            args += ["-cpu", f"qemu64,phys-bits={bits}"]
+        done.append(f"phys-bits={bits}")
     return args, done
 
 

@@ -387,7 +387,8 @@ def repair_hint(need_split=False, below=None):
     """The hint of a refusal by a layout rule, as a regex over its lines:
     one change per line, in this order, each at most once (backend sizes
     once per node): keep memmap-type on the first K typed nodes, a 2 MiB
-    normal node before node N, backend sizes, max-ram-below-4g, -m.  The
+    normal node before node N, backend sizes, max-ram-below-4g, -m, the
+    CPU's phys-bits (when the repaired memory needs more).  The
     values are not predicted here: follow_hints() applies them and the
     oracle judges the configuration that results, which must start (e820,
     SRAT, ... as predicted).  FUZZ_BREAK_ORACLE=suggest: the hint must
@@ -403,7 +404,8 @@ def repair_hint(need_split=False, below=None):
             r"(?:^Put a node with 2M of normal memory before node \d+\.(?:\n|$))?"
             r"(?:^Make the memory backend of node \d+ size=%s\.(?:\n|$))*"
             r"(?:^Use -machine max-ram-below-4g=%s\.(?:\n|$))%s"
-            r"(?:^Use -m %s\.)?" % (size, split,
+            r"(?:^Use -m %s\.(?:\n|$))?"
+            r"(?:^Use a CPU with phys-bits=\d+\.)?" % (size, split,
                                     "" if BREAK == "suggest" and below is not None
                                     else "?", size))
 
@@ -776,6 +778,10 @@ def apply_hints(cfg, error, hints):
         elif kind == "split":
             cfg2.max_below = parse_size(g[0])
             done.append(f"max-ram-below-4g={g[0]}")
+        elif kind == "physbits":
+            model = re.sub(r",phys-bits=\d+", "", cfg2.cpu[0] or "qemu64")
+            cfg2.cpu = (f"{model},phys-bits={g[0]}", cfg2.cpu[1], g[0])
+            done.append(f"phys-bits={g[0]}")
         else:
             # literally: a -m value without a unit is in MiB, and -m is
             # rounded up to 8 KiB
