@@ -144,7 +144,7 @@ def rdown(n, a):
     return n // a * a
 
 
-def repair_hint(keep=None, insert=None, sizes=None, split=None, ram=None):
+def repair_hint(keep=None, insert=None, sizes=None, split=None, ram=None, physbits=None):
     """The hint lines of a refusal, one change each, in QEMU's order: the
     typed nodes to keep, a 2 MiB normal node to put before a node, the
     new backend sizes (@sizes: {node id on the original command line:
@@ -155,7 +155,8 @@ def repair_hint(keep=None, insert=None, sizes=None, split=None, ram=None):
     else grows to the next 2 MiB boundary, at least 2 MiB; a typed node
     with no memory before it gets a new 2 MiB normal node), its size is
     rounded down to 2 MiB (spm) or 8 KiB (reserved), max-ram-below-4g is
-    the first typed node's offset rounded down to 2 MiB, -m the sum.
+    the first typed node's offset rounded down to 2 MiB, -m the sum, and
+    the CPU's phys-bits if the repaired memory needs more than it has.
     Lines for values that do not change are absent."""
     lines = []
     if keep is not None:
@@ -172,6 +173,8 @@ def repair_hint(keep=None, insert=None, sizes=None, split=None, ram=None):
         lines.append(r"Use -machine max-ram-below-4g=%s\." % re.escape(size_opt(split)))
     if ram is not None:
         lines.append(r"Use -m %s\." % re.escape(size_opt(ram)))
+    if physbits is not None:
+        lines.append(r"Use a CPU with phys-bits=%d\." % physbits)
     assert lines, "a refusal of a layout rule always has a hint"
     return "\n".join("^" + ln + "$" for ln in lines)
 
@@ -440,6 +443,15 @@ CASES = [
          # 1 TiB + 1098 GiB of high RAM, rounded, + the 32 GiB PCI hole - 1
          r"Address space limit 0xffffffffff < 0x21a7fffffff phys-bits too low \(40\)$",
          generic=True),
+    # the repair moves 1 GiB more above 4 GiB (max-ram-below-4g 3G -> 2G):
+    # high RAM ends near 4G + 1006G, plus the 32 GiB 64-bit PCI hole past
+    # the HyperTransport hole at 1012G, so QEMU puts it at 1 TiB, and its
+    # top (about 2062G) needs 41 address bits, one more than qemu64 has
+    Case("below4g/crosses-4g-needs-phys-bits",
+         ["-M", "pc", "-m", "1056964624K"]
+         + objs(2 * G, 726174310400, 354009980928, extra=",reserve=off")
+         + numa("memdev=m0", "memdev=m1,memmap-type=reserved", "memdev=m2"),
+         below_msg(1, "reserved", "crosses", split=2 * G, physbits=41), fix=True),
     # -- confidential guests and IGVM --------------------------------------
     Case("cgs/sev-guest-spm", ["-M", "q35,max-ram-below-4g=2G,confidential-guest-support=cgs0",
                                "-m", "3G"] + SEV + objs(2 * G, G)
