@@ -816,23 +816,6 @@ def follow_hints(qemu, cfg, v, error, hints, timeout):
     except ValueError as e:
         return "mismatch", f"hints cannot be applied: {e}"
     k2, d2 = run_one(qemu, cfg2, timeout)
-    if k2 != "started" and getattr(cfg2, "qemu_refused", False):
-        if "phys-bits too low" in (cfg2.round_output or [""])[0]:
-            # A hint cannot give the CPU more address bits.  If the command
-            # line without any memmap-type is refused too, the address space
-            # was short before the hint: another rule, reported on its own.
-            # If not, the repair itself needs more address space: a failure.
-            cfg3 = copy.deepcopy(cfg)
-            for n in cfg3.nodes:
-                n.mtype = None
-            run_one(qemu, cfg3, timeout)
-            if getattr(cfg3, "qemu_refused", False) and \
-                    "phys-bits too low" in (cfg3.round_output or [""])[0]:
-                with STATS_LOCK:
-                    STATS["phys-bits short without memmap-type too"] = \
-                        STATS.get("phys-bits short without memmap-type too", 0) + 1
-                return "refused", (f"{v.reason}; the hints applied, the address "
-                                   f"space is short, as it is without memmap-type")
     stat = "not converged" if k2 == "refused" else k2
     if k2 == "mismatch" and getattr(cfg2, "qemu_refused", False):
         # QEMU refused: the property fails, whatever the oracle thought
@@ -1123,13 +1106,10 @@ def main():
     why = ", ".join(f"{STATS[k]} {k.split(', ')[1]}" for k in sorted(STATS)
                            if k.startswith("not converged, "))
     by = "; ".join(x for x in (by, why) if x)
-    short = STATS.get("phys-bits short without memmap-type too", 0)
     print(f"fuzz: hints: refused {refused} ({layout} by a layout rule with a "
           f"hint to apply), hint applied and accepted "
           f"{STATS.get('started', 0)}, not converged "
-          f"{STATS.get('not converged', 0)}" + (f" ({by})" if by else "")
-          + (f"; {short} applied but short of phys-bits, as without "
-             f"memmap-type" if short else ""))
+          f"{STATS.get('not converged', 0)}" + (f" ({by})" if by else ""))
     if NOT_CONVERGED:
         for cls in sorted({c for _, _, c, _ in NOT_CONVERGED}):
             n, ram, _, detail = min(x for x in NOT_CONVERGED if x[2] == cls)
