@@ -7,7 +7,11 @@
 #  - README.md is at most 15 KB, and every relative link in README.md and
 #    docs/*.md points at a file that exists (and, with #anchor, at a
 #    heading of that file);
-#  - docs/timings.md is what scripts/timings.sh makes of docs/timings/.
+#  - docs/timings.md is what scripts/timings.sh makes of docs/timings/;
+#  - tests/cache-inputs.txt lists every input of each cached step
+#    (tests/lib/cache_inputs.py check, and its self-test);
+#  - judge_step and the result store reject crafted logs
+#    (tests/lib/judge_test.sh).
 # Last line "repo: N passed, N failed, N skipped".
 #  - the script index in docs/layout.md is the scripts' headers
 #    (scripts/check-repo.sh --layout rewrites it).
@@ -119,4 +123,22 @@ else
     fail "docs/timings.md differs from what scripts/timings.sh makes of docs/timings/: run make timings"
 fi
 rm -rf "$tmp"
+# every cached result's inputs are in its row of tests/cache-inputs.txt,
+# and the check that says so fails when one is left out
+if out=$(python3 "$ROOT/tests/lib/cache_inputs.py" check 2>&1); then
+    pass "tests/cache-inputs.txt lists every file and tool the cached steps' scripts read ($(tail -1 <<<"$out"))"
+else
+    fail "tests/cache-inputs.txt misses inputs: $(head -n -1 <<<"$out" | paste -sd';' | sed 's/;/; /g')"
+fi
+if out=$(python3 "$ROOT/tests/lib/cache_inputs.py" self-test 2>&1); then
+    pass "the inputs check fails for a row without one of its inputs ($(grep -c '^PASS' <<<"$out") rows broken, e.g. $(grep -m1 '^PASS' <<<"$out" | sed 's/^PASS //'))"
+else
+    fail "the inputs check misses a left-out input: $(grep '^FAIL' <<<"$out" | paste -sd';')"
+fi
+# judge_step (lib.sh) on crafted logs: each way a log can lie fails
+if out=$("$ROOT/tests/lib/judge_test.sh" 2>&1); then
+    pass "judge_step and the result store reject every crafted log ($(tail -1 <<<"$out"))"
+else
+    fail "judge_step or the result store let a crafted log through: $(grep '^FAIL' <<<"$out" | paste -sd';')"
+fi
 verdict repo

@@ -6,20 +6,22 @@
 # "check: N passed, N failed, N skipped".  Each step is a script of its
 # own that ends with "NAME: N passed, N failed, N skipped" (its whole
 # output in .cache/logs/NAME.log; its FAIL and SKIP lines are shown):
-#  0. ci-validate      the GitLab pipeline file (scripts/ci-validate.sh);
+#  0. ci-validate      the GitLab pipeline file (scripts/ci-validate.sh)
 #     fresh-quick      README's prerequisite line and scripts/deps.sh in
 #                      a pristine bookworm root (scripts/fresh.sh --quick);
+#                      both in the background while step 2 builds;
+#     repo             the repository's shape (scripts/check-repo.sh);
 #  1. series-qemu      series hygiene (scripts/check-series.sh qemu): git
 #                      am, deterministic export, checkpatch, identity;
-#  2. bisect           qemu-system-x86_64 and -i386 build at every prefix
+#  2. bisect           every prefix builds what its patch can break
 #                      (scripts/bisect.sh);
 #  3. qtest            QEMU's qtest-x86_64 and qtest-i386 suites, a failing
 #                      test judged against the unpatched base
 #                      (scripts/qtest-compare.sh);
 #  4. btt-tcg-ARCH     bios-tables-test's SRAT cases under TCG
 #                      (scripts/btt-tcg.sh), tcg-only (tcg_only shown to
-#                      hide /dev/kvm, scripts/tcg-only-test.sh), QEMU's documentation
-#                      (scripts/docs.sh);
+#                      hide /dev/kvm, scripts/tcg-only-test.sh), QEMU's
+#                      documentation (scripts/docs.sh);
 #  5. series-seabios   the SeaBIOS series' hygiene, then its build
 #                      (scripts/seabios.sh);
 #  6. guest            Linux guests under TCG (scripts/guest-run.sh --all),
@@ -30,11 +32,15 @@
 #  7. robust, migrate, bench-smoke, pciwin, nested (an spm node on a real
 #                      /dev/dax0.0 in nested guests, scripts/nested.sh),
 #                      spmem (upstream's sp-mem from
-#                      Debian sid, scripts/spmem-smoke.sh), libvirt
-#                      (scripts/libvirt.sh: a private libvirtd runs
-#                      contrib/libvirt/'s XML).
-# Builds and qtest results are cached by their exact inputs (source tree
-# ids, scripts, lock file) and reported as "(cached)"; FORCE=1 reruns.
+#                      Debian sid, scripts/spmem-smoke.sh), compare-smoke,
+#                      libvirt (scripts/libvirt.sh: a private libvirtd
+#                      runs contrib/libvirt/'s XML);
+#  8. mutate-smoke     negative controls in this run's own tree and build:
+#                      broken rules must fail numa-memmap-test, pciwin and
+#                      Linux guests (scripts/mutate.sh --smoke).
+# Every step but the guests is cached by its row of
+# tests/cache-inputs.txt (step_key in lib.sh) and reported as
+# "(replayed: ...)" or "(cached)"; FORCE=1 reruns.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,8 +58,14 @@ failed=()
 # the run's record for scripts/timings.sh: every step's wall time
 t_start=$(date +%s)
 record=$LOGS/check-record.tsv
-cache_state=warm
-[ -n "$(ls -A "$results" 2>/dev/null)" ] || cache_state=cold
+# the state of the caches this run starts from: stored results, ccache
+cache_state="$(find "$results" -type f | wc -l) stored results"
+[ -n "$(ls -A "$results" 2>/dev/null)" ] || cache_state="cold .cache (no stored result)"
+ccache_stats() { CCACHE_DIR=$CACHE/ccache ccache --print-stats 2>/dev/null |
+    awk -F'\t' '$1 ~ /^(direct_cache_hit|preprocessed_cache_hit)$/ {h += $2} $1 == "cache_miss" {m += $2}
+                END {print h + 0, m + 0}'; }
+read -r cc_hits0 cc_miss0 < <(ccache_stats)
+cc_files0=$(find "$CACHE/ccache" -type f -name '*R' 2>/dev/null | wc -l)
 : >"$record.new"
 # a check of check.sh's own (lib.sh's pass and fail), listed at the end
 # when it fails
@@ -77,6 +89,13 @@ suite() {
     say "$name: ${*#"$ROOT"/} (log: $log)"
     t0=$(date +%s)
     "$@" >"$log" 2>&1 || true
+    report_step "$name" "$t0" "$([ "${1:-}" = replay_log ] && echo replayed || echo ran)"
+}
+# report_step NAME T0 HOW: judge step NAME's log, add its counts to ours,
+# record its wall time since T0 and HOW it ran (ran, replayed, or ran in
+# the background), and show its FAIL and SKIP lines and verdict
+report_step() {
+    local name=$1 log=$LOGS/$1.log t0=$2 how=$3
     judge_step "$name" "$log" || true
     npass=$((npass + STEP_P)) nskip=$((nskip + STEP_K))
     # every failed check counts, and every other reason to fail once
@@ -86,46 +105,72 @@ suite() {
         [[ $b == "$name: $STEP_F failed "* ]] || nfail=$((nfail + 1))
     done
     expected+=("${STEP_EXPECTED[@]}")
-    printf 'step\t%s\t%s\t%s\t%s\n' "$name" $(($(date +%s) - t0)) \
-        "$([ "${1:-}" = replay_log ] && echo cached || echo ran)" "${STEP_LINE:-no result line}" >>"$record.new"
+    printf 'step\t%s\t%s\t%s\t%s\n' "$name" $(($(date +%s) - t0)) "$how" "${STEP_LINE:-no result line}" >>"$record.new"
+    [ "$how" != replayed ] || replayed+=("$name")
     if [ -z "$STEP_LINE" ]; then
         tail -15 "$log"
         printf '  FAIL  %s: no result line (log: %s)\n' "$name" "$log"
         return
     fi
     { grep -E '^ *(FAIL|SKIP)' "$log" || true; } | head -10 | sed 's/^/    /'
-    printf '  %s  %s\n' "$([ ${#STEP_BAD[@]} = 0 ] && echo DONE || echo FAIL)" "$STEP_LINE"
+    printf '  %s  %s%s\n' "$([ ${#STEP_BAD[@]} = 0 ] && echo DONE || echo FAIL)" "$STEP_LINE" \
+        "$([ "$how" != replayed ] || echo " (replayed: the stored log of a passing run with the same inputs, judged again)")"
 }
+replayed=()
 
-# cached_step NAME KEYDATA CMD...: suite NAME CMD; the log of a passing
-# run is kept under .cache/results/ by the hash of KEYDATA, and the same
-# inputs again replay that log (its SKIP lines are judged again) instead
-# of running CMD.  FORCE=1 runs CMD.
+# cached_step NAME KEY CMD...: suite NAME CMD, its result stored under
+# .cache/results/ by KEY (step_key: its row of tests/cache-inputs.txt)
+# when judge_step accepts it; the same key again replays the stored log
+# if judge_step accepts it now (lib.sh's result store), instead of
+# running CMD.  FORCE=1 runs CMD.
 cached_step() {
-    local name=$1 keep; keep=$results/$1-$(result_key "$2" "$1").log; shift 2
-    if [ -s "$keep" ] && [ -z "${FORCE:-}" ]; then
+    local name=$1 keep=$results/$1-$2.log; shift 2
+    [ -n "${keep##*/$name-}" ] && [ "${keep##*/$name-}" != .log ] ||
+        { bad "$name: no cache key (step_key failed; tests/cache-inputs.txt)"; return; }
+    if [ -z "${FORCE:-}" ] && result_replayable "$name" "$keep"; then
         suite "$name" replay_log "$keep"
     else
         suite "$name" "$@"
-        if grep -qE "^$name: [0-9]+ passed, 0 failed" "$LOGS/$name.log"; then
-            cp "$LOGS/$name.log" "$keep"
-        fi
+        result_store "$name" "$LOGS/$name.log" "$keep" || true
     fi
+}
+# bg_step NAME KEY CMD...: cached_step NAME KEY CMD, but a CMD that must
+# run runs in the background (steps that wait on the network and disk
+# more than on the CPU); bg_wait NAME reports it
+declare -A bg_pid bg_t0 bg_keep
+bg_step() {
+    local name=$1 keep=$results/$1-$2.log; shift 2
+    [ -n "${keep##*/$name-}" ] && [ "${keep##*/$name-}" != .log ] ||
+        { bad "$name: no cache key (step_key failed; tests/cache-inputs.txt)"; return; }
+    if [ -z "${FORCE:-}" ] && result_replayable "$name" "$keep"; then
+        suite "$name" replay_log "$keep"; return
+    fi
+    say "$name: ${*#"$ROOT"/} in the background (log: $LOGS/$name.log)"
+    bg_t0[$name]=$(date +%s) bg_keep[$name]=$keep
+    "$@" >"$LOGS/$name.log" 2>&1 &
+    bg_pid[$name]=$!
+}
+bg_wait() {
+    local name=$1
+    [ -n "${bg_pid[$name]:-}" ] || return 0
+    wait "${bg_pid[$name]}" || true
+    say "$name: finished in the background"
+    report_step "$name" "${bg_t0[$name]}" "ran in the background"
+    result_store "$name" "$LOGS/$name.log" "${bg_keep[$name]}" || true
 }
 replay_log() { echo "(cached: the log of a passing run with the same inputs)"; cat "$1"; }
 
-suite ci-validate "$S/ci-validate.sh"
+# the pipeline file, and README's two commands in a pristine bookworm
+# root: they wait on downloads more than on the CPU, so they run in the
+# background while the series builds
+bg_step ci-validate "$(step_key ci-validate)" "$S/ci-validate.sh"
 suite repo "$S/check-repo.sh"
 # README's prerequisite line and scripts/deps.sh in a pristine bookworm
 # root: every tool of deps.sh's table there, ci-validate without a skip
 # (scripts/fresh.sh --quick; the whole two commands: make fresh).
 # Decided by those scripts, README, the pipeline and the pins it reads,
 # and the host's apt sources and added certificate authorities
-cached_step fresh-quick "$(cd "$ROOT" && cat README.md .gitlab-ci.yml package.json package-lock.json \
-        scripts/fresh.sh scripts/deps.sh scripts/ci-validate.sh scripts/ci-local.sh scripts/apt-private.sh \
-        ./*.lock scripts/node.sh scripts/closure.sh tests/bookworm-commands.txt tests/ci/*.js \
-        /etc/apt/sources.list /etc/apt/sources.list.d/* /usr/local/share/ca-certificates/* 2>&1 |
-        sha256sum)" "$S/fresh.sh" --quick
+bg_step fresh-quick "$(step_key fresh-quick)" "$S/fresh.sh" --quick
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
     echo "check: patches/qemu/ does not apply; nothing else can run"
@@ -134,6 +179,10 @@ fi
 n=$(grep -cv '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)
 
 suite bisect "$S/bisect.sh" "$am" "$src" "$build"
+# each prefix's wall time and targets, for the record
+sed 's/^/prefix\t/' "$LOGS/bisect-times.tsv" >>"$record.new" 2>/dev/null || true
+bg_wait ci-validate
+bg_wait fresh-quick
 git -C "$src" checkout -q --detach am/series
 [ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
 git -C "$base_src" checkout -q --detach "$tag"
@@ -151,7 +200,7 @@ part "build of the unpatched base" "$t0"
 btt() {
     local arch=$1 name=btt-tcg-$1 cases k what
     cases=$("$S/btt-tcg.sh" --cases)
-    k=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" btt "$arch" "$cases" "$(cat "$S/btt-tcg.sh")")
+    k=$(step_key btt "$(git -C "$src" rev-parse 'HEAD^{tree}')" "$arch" "$cases")
     what="qemu-system-$arch: $(paste -sd' ' <<<"$cases")"
     if [ -e "$results/btt-$k" ] && [ -z "${FORCE:-}" ]; then
         one_result "$name" PASS "$what (cached)"; return
@@ -180,19 +229,13 @@ for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done
 # wrong (scripts/tcg-only-test.sh; btt has built bios-tables-test)
 suite tcg-only "$S/tcg-only-test.sh" "$build"
 
-# Negative controls: one mutation per kind of rule must make the series'
-# own qtest fail in a subtest that guards the rule, after a baseline run
-# that passes (scripts/mutate.sh --smoke; all mutations: make mutate)
-cached_step mutate-smoke "$(series_hash) $(cat "$S/mutate.sh" "$S/pciwin.sh" "$ROOT/tests/mutate/mutations.py" \
-    "$ROOT/tests/pciwin/pci_window.py" "$ROOT/tests/lib/qemulib.py" | sha256sum) $(series_hash seabios)" \
-    "$S/mutate.sh" --smoke
-
-# QEMU's documentation with the series (Sphinx, warnings are errors)
-docs_key=$(result_key "$(git -C "$src" rev-parse 'HEAD^{tree}')" docs "$(cat "$S/docs.sh")")
+# QEMU's documentation with the series (Sphinx, warnings are errors),
+# keyed by the tree's documentation inputs only (scripts/docs.sh --inputs)
+docs_key=$(step_key docs "$("$S/docs.sh" --inputs "$src")")
 t0=$(date +%s)
 if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then
-    pass "QEMU documentation builds with the series (cached)"
-elif "$S/docs.sh"; then
+    pass "QEMU documentation builds with the series (cached: same documentation inputs)"
+elif "$S/docs.sh" "$src"; then
     touch "$results/docs-$docs_key"; pass "QEMU documentation builds with the series"
 else
     bad "QEMU documentation builds with the series (log: $LOGS/build-docs-build.log)"
@@ -215,41 +258,37 @@ part "SeaBIOS with patches/seabios/ build" "$t0"
 if [ "$n" -gt 0 ]; then
     export QEMU_PATCHED=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64
     "$S/build.sh" "$src" "$build" qemu-system-x86_64
+    bin=$(sha256sum <"$QEMU_PATCHED" | cut -c1-16) base_bin=$(sha256sum <"$QEMU_BASE" | cut -c1-16)
     # Linux guests under TCG: what the guest really sees (never cached)
     QEMU=$QEMU_PATCHED GUEST_SEABIOS_PATCHED=$sbp suite guest "$S/guest-run.sh" --all
-    # negative controls of the SeaBIOS series: decided by the QEMU binary,
-    # the guest and its scenarios, and the SeaBIOS inputs
-    cached_step seabios-negative "$(sha256sum "$QEMU_PATCHED")
-        $(cat "$S"/seabios*.sh "$S"/guest-*.sh "$ROOT"/tests/guest/* "$ROOT"/tests/mutate/seabios_variants.py \
-              "$ROOT"/seabios.lock "$ROOT"/guest.lock "$CACHE/guest/assets.env" 2>&1 | sha256sum)
-        $(series_hash seabios)" "$S/seabios-negative.sh" "$QEMU_PATCHED"
-    # robust: error matrix, fuzz, ABI identity; decided by the two
-    # binaries, the tests, and the firmware packages they load
-    cached_step robust "$(sha256sum "$QEMU_PATCHED" "$QEMU_BASE")
-        $(cat "$S/robust.sh" "$S/lib.sh" "$ROOT"/tests/robust/*.py "$ROOT/tests/lib/qemulib.py" | sha256sum)
-        $(dpkg-query -W seabios ipxe-qemu qemu-system-data 2>&1) seed=${ROBUST_SEED:-}" "$S/robust.sh"
-    MIGRATE_PATCHED=$QEMU_PATCHED MIGRATE_BASE=$QEMU_BASE suite migrate "$S/migrate.sh"
-    # the benchmark smoke run and the firmware PCI window: decided by the
-    # binaries, the SeaBIOS series, the guest kit and their scripts
-    cached_step bench-smoke "$(sha256sum "$QEMU_PATCHED" "$QEMU_BASE")
-        $(cat "$S/bench.sh" "$ROOT"/tests/bench/* "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
+    # the other steps are cached by their rows of tests/cache-inputs.txt
+    # and the binaries under test
+    cached_step seabios-negative "$(step_key seabios-negative "$bin")" "$S/seabios-negative.sh" "$QEMU_PATCHED"
+    cached_step robust "$(step_key robust "$bin" "$base_bin" "${ROBUST_SEED:-}")" "$S/robust.sh"
+    cached_step migrate "$(step_key migrate "$bin" "$base_bin")" \
+        env MIGRATE_PATCHED="$QEMU_PATCHED" MIGRATE_BASE="$QEMU_BASE" "$S/migrate.sh"
+    cached_step bench-smoke "$(step_key bench-smoke "$bin" "$base_bin")" \
         env BENCH_PATCHED="$QEMU_PATCHED" BENCH_BASE="$QEMU_BASE" "$S/bench.sh" --smoke
-    cached_step pciwin "$(sha256sum "$QEMU_PATCHED") $(series_hash seabios)
-        $(cat "$S/pciwin.sh" "$ROOT/tests/pciwin/pci_window.py" "$ROOT/tests/lib/qemulib.py" \
-              "$ROOT/tests/lib/results.py" "$ROOT/tests/guest/parse_report.py" "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
-        env PCIWIN_QEMU="$QEMU_PATCHED" "$S/pciwin.sh"
-    # an spm node on a real /dev/dax0.0 and on hugepages, in nested
-    # guests; decided by the binary, the SeaBIOS series, the guest kit
-    # and the cases
-    cached_step nested "$(sha256sum "$QEMU_PATCHED") $(series_hash seabios)
-        $(cat "$S/nested.sh" "$ROOT"/tests/nested/* "$CACHE/guest/assets.env" 2>&1 | sha256sum)" \
-        env NESTED_QEMU="$QEMU_PATCHED" "$S/nested.sh"
+    cached_step pciwin "$(step_key pciwin "$bin")" env PCIWIN_QEMU="$QEMU_PATCHED" "$S/pciwin.sh"
+    # an spm node on a real /dev/dax0.0 and on hugepages, in nested guests
+    cached_step nested "$(step_key nested "$bin")" env NESTED_QEMU="$QEMU_PATCHED" "$S/nested.sh"
     # upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the same
     # guest: the anchor of the comparison with the series
-    suite spmem "$S/spmem-smoke.sh"
+    cached_step spmem "$(step_key spmem)" "$S/spmem-smoke.sh"
     # the comparison's smoke share: one spm range, OVMF, both interfaces
-    MEMMAP_QEMU=$QEMU_PATCHED suite compare-smoke "$S/compare.sh" --smoke
-    QEMU=$QEMU_PATCHED suite libvirt "$S/libvirt.sh"
+    cached_step compare-smoke "$(step_key compare-smoke "$bin")" env MEMMAP_QEMU="$QEMU_PATCHED" "$S/compare.sh" --smoke
+    cached_step libvirt "$(step_key libvirt "$bin")" env QEMU="$QEMU_PATCHED" "$S/libvirt.sh"
+    # Negative controls, last, in the tree and build every step above
+    # tested: one mutation per kind of rule must make the series' qtest
+    # fail in the subtest that guards the rule, after a baseline run that
+    # passes, and a guest of the Linux scenarios must see the spm rule
+    # broken (scripts/mutate.sh --smoke; all mutations: make mutate).  The
+    # tree is restored and rebuilt after it.
+    cached_step mutate-smoke "$(step_key mutate-smoke "$(git -C "$src" rev-parse 'HEAD^{tree}')")" \
+        env MUTATE_SRC="$src" MUTATE_BUILD="$build" GUEST_SEABIOS_PATCHED="$sbp" "$S/mutate.sh" --smoke
+    if [ "$(sha256sum <"$QEMU_PATCHED" | cut -c1-16)" != "$bin" ]; then
+        bad "mutate-smoke left $QEMU_PATCHED other than it found it (its rebuild is not the same binary)"
+    fi
 fi
 
 echo
@@ -259,6 +298,10 @@ grep -v '^\s*\(#\|$\)' "$ROOT/tests/qtest-exclude.txt" | sed 's/^/  /'
 if [ ${#expected[@]} -gt 0 ]; then
     echo "Skipped, all on the list of expected skips (tests/expected-skips.txt):"
     printf '  %s\n' "${expected[@]}"
+fi
+if [ ${#replayed[@]} -gt 0 ]; then
+    echo "Replayed, not run: the stored log of a passing run with the same inputs, judged again:"
+    echo "  ${replayed[*]}"
 fi
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED:"; printf '  %s\n' "${failed[@]}"
@@ -274,7 +317,8 @@ if [ -s "$LOGS/guest.log" ]; then
     done >>"$record.new"
 fi
 check_line=$(verdict_line check)
-record_run "$t_start" "$check_line" "$cache_state .cache" >>"$record.new"
+read -r cc_hits1 cc_miss1 < <(ccache_stats)
+record_run "$t_start" "$check_line" "$cache_state, ccache: $cc_files0 objects before, this run $((cc_hits1 - cc_hits0)) hits, $((cc_miss1 - cc_miss0)) misses" >>"$record.new"
 mv "$record.new" "$record"
 echo "check: took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s (record: ${record#"$ROOT"/}; scripts/timings.sh --record LABEL keeps it)"
 verdict check

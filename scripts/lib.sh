@@ -78,25 +78,11 @@ snapshot_qemu() {
     printf '%s\n' "$dst/qemu-system-x86_64"
 }
 
-# env_fingerprint: what a cached result depends on besides its sources:
-# the compilers and configure options (scripts/build.sh), the compiler
-# and library versions, the firmware packages (scripts/firmware.sh), the
-# host kernel, /dev/kvm and root.  Computed once per process tree.
-env_fingerprint() {
-    if [ -z "${MEMMAP_ENV_FP:-}" ]; then
-        MEMMAP_ENV_FP=$({
-            printf 'BUILD_CC=%s BUILD_CXX=%s CONFIGURE_EXTRA=%s\n' \
-                "${BUILD_CC:-cc}" "${BUILD_CXX:-c++}" "${CONFIGURE_EXTRA:-}"
-            "${BUILD_CC:-cc}" --version 2>&1 | head -1
-            "${BUILD_CXX:-c++}" --version 2>&1 | head -1
-            dpkg-query -W libc6-dev libglib2.0-dev libpixman-1-dev libslirp-dev \
-                libfdt-dev seabios ipxe-qemu qemu-system-data ninja-build 2>&1
-            uname -r; id -u; [ -e /dev/kvm ] && echo kvm || echo no-kvm
-        } | sha256sum | cut -c1-16)
-        export MEMMAP_ENV_FP
-    fi
-    printf '%s\n' "$MEMMAP_ENV_FP"
-}
+# env_fingerprint: what a cached result depends on besides its sources
+# (the "env" probe of tests/lib/cache_inputs.py: compilers, configure
+# options, library and firmware packages, host kernel, /dev/kvm, root).
+# Computed by each process that asks, never taken from the environment.
+env_fingerprint() { python3 "$ROOT/tests/lib/cache_inputs.py" probe env; }
 
 # tcg_only CMD...: run CMD where /dev has no kvm entry at all (a private
 # mount namespace with a copy of /dev without it, scripts/tcg-only.sh;
@@ -115,14 +101,14 @@ readme_blocks() {
          s && inb {body = (n++ ? body "\n" : "") $0}' "$ROOT/README.md"
 }
 
-# result_key INPUT...: a short hash of INPUTs, of the files that decide
-# every cached build or qtest result (make check's .cache/results/) and
-# of the environment (env_fingerprint)
-result_key() {
-    { printf '%s\n' "$@"; env_fingerprint; cat "$ROOT/qemu.lock" "$ROOT/scripts/build.sh" \
-        "$ROOT/scripts/firmware.sh" "$ROOT/scripts/lib.sh" "$ROOT/scripts/qtest.sh" \
-        "$ROOT/scripts/tcg-only.sh" "$ROOT/tests/lib/qtest_judge.py" "$ROOT/tests/qtest-exclude.txt"; } |
-        sha256sum | cut -c1-16
+# step_key STEP VALUE...: the key of STEP's cached result in
+# .cache/results/, from its row of tests/cache-inputs.txt (the files and
+# tool versions it depends on) and the VALUEs the row names (tree ids,
+# binary hashes); fails when the row is missing or the values do not fit
+step_key() {
+    local k
+    k=$(python3 "$ROOT/tests/lib/cache_inputs.py" key "$@") || die "step_key $*: no key"
+    printf '%s\n' "$k"
 }
 
 # one_result NAME PASS|FAIL|SKIP TEXT: the output of a step that is a
@@ -218,8 +204,8 @@ expected_skip() {
 }
 # judge_step NAME LOG: read step NAME's output LOG.  Sets STEP_LINE (its
 # verdict line), STEP_P, STEP_F, STEP_K (its counts), STEP_BAD (why it
-# fails: failed checks, no verdict line, no check at all, a skip without
-# a SKIP line, a skip not on the list) and STEP_EXPECTED (its expected
+# fails: failed checks, no verdict line, no check at all, a skip count
+# that is not the number of SKIP lines, a skip not on the list) and STEP_EXPECTED (its expected
 # skips, each with why).  Returns 1 if STEP_BAD is not empty.
 judge_step() {
     local name=$1 log=$2 l why lines=()
@@ -232,10 +218,12 @@ judge_step() {
     read -r STEP_P STEP_F STEP_K < <(verdict_counts "$STEP_LINE")
     [ "$STEP_F" = 0 ] || STEP_BAD+=("$name: $STEP_F failed (log: $log)")
     [ $((STEP_P + STEP_F + STEP_K)) != 0 ] || STEP_BAD+=("$name: ran no check at all (log: $log)")
-    if [ "$STEP_K" != 0 ]; then
-        mapfile -t lines < <(grep -E '^ *SKIP' "$log" | sed -E 's/^ *//' || true)
-        [ ${#lines[@]} != 0 ] ||
-            STEP_BAD+=("$name: $STEP_K skipped without a SKIP line saying why (log: $log)")
+    # every skip has its SKIP line saying why, and every SKIP line counts
+    mapfile -t lines < <(grep -E '^ *SKIP' "$log" | sed -E 's/^ *//' || true)
+    if [ "$STEP_K" != ${#lines[@]} ]; then
+        STEP_BAD+=("$name: $STEP_K skipped, but ${#lines[@]} SKIP lines say why (log: $log)")
+    fi
+    if [ ${#lines[@]} != 0 ]; then
         for l in "${lines[@]}"; do
             if why=$(expected_skip "$name" "$l"); then
                 STEP_EXPECTED+=("$l  [$why]")
@@ -245,4 +233,22 @@ judge_step() {
         done
     fi
     [ ${#STEP_BAD[@]} = 0 ]
+}
+
+# The result store of make check (.cache/results/NAME-KEY.log, key from
+# step_key): a log is stored only when judge_step accepts it, and a
+# stored log is replayed only when judge_step accepts it now (the skip
+# list may have changed); one that no longer passes is removed.
+# result_replayable NAME KEEP: KEEP can stand for running step NAME
+result_replayable() {
+    [ -s "$2" ] || return 1
+    if ! judge_step "$1" "$2" >/dev/null; then
+        say "$1: the stored result ${2#"$ROOT"/} no longer passes judge_step (${STEP_BAD[0]}); running again"
+        rm -f "$2"
+        return 1
+    fi
+}
+# result_store NAME LOG KEEP: keep LOG of step NAME as KEEP if it passes
+result_store() {
+    if judge_step "$1" "$2" >/dev/null; then cp "$2" "$3"; else rm -f "$3"; return 1; fi
 }

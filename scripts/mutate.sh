@@ -16,16 +16,33 @@
 #                               that guards that rule; where the rule is
 #                               a firmware's (PCIWIN in mutations.py),
 #                               scripts/pciwin.sh against the mutated
-#                               build must fail as well
+#                               build must fail as well, and where a Linux
+#                               guest sees the rule (GUEST), its scenarios
+#                               through OVMF and SeaBIOS must fail in their
+#                               e820 or dax check
+# Environment: MUTATE_SRC and MUTATE_BUILD, a clean tree at the series
+# and its build (make check's, which has built everything once): the
+# mutations are made there, and the tree is restored and rebuilt after;
+# without them, a tree of its own in .cache/mutate/.
 # Last line "mutate: N passed, N failed, N skipped" ("mutate-smoke: ...").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 name=mutate
 [ "${1:-}" = --smoke ] && name=mutate-smoke
-src=$CACHE/mutate/src; build=$CACHE/mutate/build
 m=$ROOT/tests/mutate/mutations.py
-"$ROOT/scripts/apply.sh" "$src" --force >/dev/null
+if [ -n "${MUTATE_SRC:-}" ]; then
+    # a tree and build of the caller's (make check's), at the series: it
+    # must be clean, and is left clean and rebuilt
+    src=$MUTATE_SRC build=$MUTATE_BUILD
+    [ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] ||
+        die "MUTATE_SRC=$src has local changes; mutations need a clean tree"
+else
+    src=$CACHE/mutate/src build=$CACHE/mutate/build
+    "$ROOT/scripts/apply.sh" "$src" --own >/dev/null
+fi
+restore() { git -C "$src" checkout -q -- .; }
+trap restore EXIT
 "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 tests/qtest/numa-memmap-test
 
 # run_test LOG: numa-memmap-test against the build; its status
@@ -57,6 +74,32 @@ guest_check() {
     fi
 }
 
+# linux_check N RULE: the Linux guest scenarios of mutation N (GUEST in
+# mutations.py), if it has any, must each fail against the mutated build,
+# and one of each one's FAIL lines must be the check that guards the
+# rule (the guest's e820 or dax check); their logs are their own
+linux_check() {
+    local i=$1 rule=$2 spec scen want g log out rc
+    spec=$(python3 "$m" guest "$i")
+    [ -n "$spec" ] || return 0
+    IFS=$'\t' read -r scen want <<<"$spec"
+    for g in $scen; do
+        log=$LOGS/$name-$i-guest-$g.log rc=0
+        QEMU=$build/qemu-system-x86_64 GUEST_LOGDIR=$LOGS/$name-guest \
+            "$ROOT/scripts/guest-run.sh" "$g" >"$log" 2>&1 || rc=$?
+        out=$(grep -E '^ *FAIL' "$log" | sed -E 's/^ *//' || true)
+        if [ "$rc" = 0 ]; then
+            fail "$rule: guest $g passes against the mutated build (log: $log)"
+        elif [ "$rc" = 77 ] || [ -z "$out" ]; then
+            fail "$rule: guest $g did not run against the mutated build (exit $rc; log: $log)"
+        elif ! grep -qE "^$want" <<<"$out"; then
+            fail "$rule: guest $g fails, but not in the check that guards the rule (want /$want/): $(head -1 <<<"$out") (log: $log)"
+        else
+            pass "$rule: guest $g fails: $(grep -m1 -E "^$want" <<<"$out" | cut -c1-200)"
+        fi
+    done
+}
+
 if run_test "$LOGS/$name-baseline.log"; then
     pass "baseline: numa-memmap-test passes on the unmutated series ($(grep -c '^ok ' "$LOGS/$name-baseline.log") subtests)"
 else
@@ -64,11 +107,7 @@ else
     finish "$name"
 fi
 
-if [ "$name" = mutate-smoke ]; then
-    list=$(python3 "$m" smoke)
-else
-    list=$(seq 0 $(($(python3 "$m" count) - 1)))
-fi
+list=$(python3 "$m" "$([ "$name" = mutate-smoke ] && echo smoke || echo all)")
 while IFS=$'\t' read -r i want; do
     rule=$(python3 "$m" apply "$i" "$src")
     log=$LOGS/$name-$i.log
@@ -78,14 +117,19 @@ while IFS=$'\t' read -r i want; do
         fail "$rule: numa-memmap-test passed with the rule broken"
     else
         first=$(grep -m1 '^not ok\|^Bail' "$log" | cut -c1-160)
-        if [ -n "$want" ] && ! [[ $first =~ $want ]]; then
+        if [ -z "$want" ]; then
+            fail "$rule: numa-memmap-test fails ($first), but mutations.py names no check that guards the rule (GUARD)"
+        elif ! [[ $first =~ $want ]]; then
             fail "$rule: numa-memmap-test fails, but not in the check that guards the rule (want /$want/): $first (log: $log)"
         else
             pass "$rule: numa-memmap-test fails: $first"
         fi
-        [ "$name" = mutate-smoke ] && guest_check "$i" "$rule"
+        if [ "$name" = mutate-smoke ]; then
+            guest_check "$i" "$rule"
+            linux_check "$i" "$rule"
+        fi
     fi
-    git -C "$src" checkout -q -- .
+    restore
 done <<<"$list"
 "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 >/dev/null 2>&1
 finish "$name"

@@ -20,7 +20,7 @@
 # line per test, then "qtest-SUITE: N tests run with the series" and
 # "qtest: N passed, N failed, N skipped".  Results are cached in
 # .cache/results/ by source tree, scripts, lock file and environment
-# (result_key); a cached result of the base excuses nothing once it is
+# (step_key, its row of tests/cache-inputs.txt); a cached result of the base excuses nothing once it is
 # older than QTEST_BASE_MAX_DAYS (default 7) days.  "(cached)" marks a
 # replayed result; FORCE=1 runs again.
 set -euo pipefail
@@ -36,7 +36,7 @@ mkdir -p "$results"
 suite() {
     local tsrc=$1 tbuild=$2 label=$3 k
     shift 3
-    k=$(result_key "$(git -C "$tsrc" rev-parse 'HEAD^{tree}')" qtest "$@")
+    k=$(step_key qtest "$(git -C "$tsrc" rev-parse 'HEAD^{tree}')" "$*")
     res=$results/qtest-$k.json
     # a base result that would excuse a failure expires
     if [ "$label" = base ] && [ -e "$res" ] &&

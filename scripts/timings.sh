@@ -56,7 +56,7 @@ def mmss(s):
 runs = []
 for path in recs:
     label = os.path.basename(path)[:-4]
-    r = {"label": label, "steps": [], "guests": [], "jobs": []}
+    r = {"label": label, "steps": [], "guests": [], "jobs": [], "prefixes": []}
     for line in open(path):
         f = line.rstrip("\n").split("\t")
         if f[0] == "run":
@@ -65,6 +65,8 @@ for path in recs:
             r["steps"].append(f[1:])
         elif f[0] == "part":
             r["steps"].append([f[1], f[2], "", "(no checks: work the steps after it use)"])
+        elif f[0] == "prefix":
+            r["prefixes"].append(f[1:])
         elif f[0] == "guest":
             r["guests"].append(f[1:])
         elif f[0] == "job":
@@ -106,6 +108,12 @@ for r in runs:
     for name, secs, cached, line in r["steps"]:
         res = f"`{line}`" if cached else line
         w.append(f"| {name} | {mmss(secs)} | {100 * float(secs) / tot:.0f}% | {cached} | {res} |")
+    if r["prefixes"]:
+        w.append(f"\nIts bisect step, prefix by prefix (scripts/bisect.sh: the targets each patch can break):\n")
+        w.append("| patches | wall time | targets built | how |")
+        w.append("| --- | --- | --- | --- |")
+        for n, secs, targets, how in r["prefixes"]:
+            w.append(f"| 1-{n} | {mmss(secs)} | {targets} | {how} |")
     if r["guests"]:
         w.append(f"\nIts guest scenarios (wall time of each boot under TCG, two at a time, or of QEMU refusing to start):\n")
         w.append("| scenario | what it is | result | wall time |")

@@ -3,9 +3,12 @@ with small edits of the QEMU tree; numa-memmap-test must then fail.
 
     python3 mutations.py count
     python3 mutations.py apply N SRC     # prints the rule, edits SRC
-    python3 mutations.py smoke           # "N<TAB>subtest regex" of SMOKE
+    python3 mutations.py smoke           # "N<TAB>guard regex" of SMOKE
+    python3 mutations.py all             # "N<TAB>guard regex" of each
     python3 mutations.py pciwin N        # "OPTIONS<TAB>FAIL regex" of
                                          # PCIWIN, or nothing
+    python3 mutations.py guest N         # "SCENARIOS<TAB>FAIL regex" of
+                                         # GUEST, or nothing
     python3 mutations.py sanitizer SRC   # applies SANITIZER's edits,
                                          # prints its rule and regex
     python3 mutations.py sanitizer       # prints the regex only
@@ -42,9 +45,11 @@ MUTATIONS = [
        "    if (type != E820_RAM) {\n        e820_add_entry(base, size, type);",
        "    if (type != E820_RAM) {\n        s->tbase = base;\n"
        "        s->tsize = size;\n        s->ttype = type;")]),
+    # the failure a user would not notice: the guest boots, and the spm
+    # node is ordinary RAM in the page allocator
     ("spm is published as soft reserved",
      [("hw/i386/pc.c", "        return E820_SOFT_RESERVED;",
-       "        return E820_RESERVED;")]),
+       "        return E820_RAM;")]),
     ("reserved is published as reserved",
      [("hw/i386/pc.c", "        return E820_RESERVED;\n    default:",
        "        return E820_RAM;\n    default:")]),
@@ -125,20 +130,29 @@ MUTATIONS = [
        '"node %d type: %s\\n"')]),
 ]
 
+# The numa-memmap-test check that guards each rule: a regular
+# expression on the first failed assertion (glib's qtests stop at the
+# first one, "Bail out! ERROR:FILE:LINE:FUNCTION: assertion ...").  A
+# mutation must fail there, in make check's share and in `make mutate`.
+GUARD = {
+    "contiguous normal memory is merged": r":check_e820: assertion failed ",
+    "typed nodes are never merged with a neighbour":
+        r":check_e820: assertion failed \(le64_to_cpu\(t->length\) == e->length\)",
+    "spm is published as soft reserved": r":check_e820: assertion failed ",
+    "the firmware's 64-bit PCI window stays above typed memory": r":check_reserved_memory_end: ",
+    "etc/reserved-memory-end covers the normal memory after typed nodes":
+        r":check_reserved_memory_end: ",
+    "typed memory below or across 4 GiB is refused": r":test_error_case: ",
+}
+
 # make check's share (scripts/mutate.sh --smoke): one mutation per kind of
-# rule, each with the numa-memmap-test check that guards that rule (a
-# regular expression on the failed assertion: glib's qtests stop at the
-# first one, "Bail out! ERROR:FILE:LINE:FUNCTION: assertion ...")
+# rule
 SMOKE = [
-    ("spm is published as soft reserved",
-     r":check_e820: assertion failed \(le32_to_cpu\(t->type\) == e->type\)"),
-    ("typed nodes are never merged with a neighbour",
-     r":check_e820: assertion failed \(le64_to_cpu\(t->length\) == e->length\)"),
-    ("the firmware's 64-bit PCI window stays above typed memory",
-     r":check_reserved_memory_end: "),
-    ("etc/reserved-memory-end covers the normal memory after typed nodes",
-     r":check_reserved_memory_end: "),
-    ("typed memory below or across 4 GiB is refused", r":test_error_case: "),
+    "spm is published as soft reserved",
+    "typed nodes are never merged with a neighbour",
+    "the firmware's 64-bit PCI window stays above typed memory",
+    "etc/reserved-memory-end covers the normal memory after typed nodes",
+    "typed memory below or across 4 GiB is refused",
 ]
 
 # ... and, for the rules a firmware acts on, the guest-level check that
@@ -151,6 +165,17 @@ PCIWIN = {
         ("--cases seabios --types spm",
          r"FAIL  seabios-.*/spm .*BAR2 at 0x[0-9a-f]+ is below the end of "
          r"typed memory"),
+}
+
+# ... and for the rules a Linux guest sees, guest scenarios
+# (scripts/guest-run.sh) that must fail against the mutated build, one
+# through OVMF and one through the patched SeaBIOS, with a regular
+# expression that one of each scenario's FAIL lines must match: the
+# guest's e820 or dax check (tests/guest/parse_report.py)
+GUEST = {
+    "spm is published as soft reserved":
+        ("q35-ovmf-spm q35-sbp-spm",
+         r"FAIL  (guest e820 does not show node [0-9]+ .* as soft reserved|want one dax device)"),
 }
 
 # A bug only a sanitizer sees (scripts/matrix-negative.sh): the node's
@@ -174,15 +199,20 @@ def main():
     if sys.argv[1] == "count":
         print(len(MUTATIONS))
         return
-    if sys.argv[1] == "smoke":
+    if sys.argv[1] in ("smoke", "all"):
         names = [r for r, _ in MUTATIONS]
-        for rule, pattern in SMOKE:
-            print("%d\t%s" % (names.index(rule), pattern))
+        for rule in SMOKE if sys.argv[1] == "smoke" else names:
+            print("%d\t%s" % (names.index(rule), GUARD.get(rule, "")))
         return
     if sys.argv[1] == "pciwin":
         rule = MUTATIONS[int(sys.argv[2])][0]
         if rule in PCIWIN:
             print("%s\t%s" % PCIWIN[rule])
+        return
+    if sys.argv[1] == "guest":
+        rule = MUTATIONS[int(sys.argv[2])][0]
+        if rule in GUEST:
+            print("%s\t%s" % GUEST[rule])
         return
     if sys.argv[1] == "sanitizer":
         rule, edits, pattern = SANITIZER
