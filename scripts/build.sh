@@ -6,7 +6,12 @@
 # qemu-system-i386) from a QEMU source tree.
 #   scripts/build.sh SRC BUILD [ninja targets...]
 # Environment: BUILD_CC, BUILD_CXX (compilers, default cc and c++, always
-# through ccache), CONFIGURE_EXTRA (more configure options).
+# through ccache), CONFIGURE_EXTRA (more configure options; they come
+# last, so CONFIGURE_EXTRA=--enable-debug-info gives debug info back).
+# Builds have no debug info (-g): it makes every compile about a quarter
+# slower (hw/i386/pc.c 0.85 s with it, 0.64 s without; target/i386/tcg/
+# translate.c 6.1 s and 4.6 s, measured 2026-12-07), and make check only
+# runs the binaries.
 # Local build fixes for the DFSG tarball (not part of the series):
 #  - pc-bios/meson.build unpacks edk2-*.fd.bz2 blobs that Debian strips
 #    from the tarball whenever bzip2 is installed.  We create valid,
@@ -41,7 +46,7 @@ done
 
 conf=(--python="$CACHE/venv/bin/python3" --cc="ccache ${BUILD_CC:-cc}" --cxx="ccache ${BUILD_CXX:-c++}" --target-list=x86_64-softmmu,i386-softmmu --enable-fdt=system
       --disable-download --disable-install-blobs --disable-docs
-      --disable-guest-agent ${CONFIGURE_EXTRA:-})
+      --disable-guest-agent --disable-debug-info ${CONFIGURE_EXTRA:-})
 if [ ! -e "$build/build.ninja" ] || [ "$(cat "$build/.configure-args" 2>/dev/null)" != "${conf[*]}" ]; then
     say "build[$name]: configuring (log: $log)"
     rm -rf "$build"; mkdir -p "$build"

@@ -154,6 +154,7 @@ bg_wait() {
     local name=$1
     [ -n "${bg_pid[$name]:-}" ] || return 0
     wait "${bg_pid[$name]}" || true
+    unset "bg_pid[$name]"
     say "$name: finished in the background"
     report_step "$name" "${bg_t0[$name]}" "ran in the background"
     result_store "$name" "$LOGS/$name.log" "${bg_keep[$name]}" || true
@@ -184,6 +185,19 @@ sed 's/^/prefix\t/' "$LOGS/bisect-times.tsv" >>"$record.new" 2>/dev/null || true
 bg_wait ci-validate
 bg_wait fresh-quick
 git -C "$src" checkout -q --detach am/series
+# QEMU's documentation with the series (Sphinx, warnings are errors), in
+# the background (Sphinx keeps one core busy; the steps below leave one
+# idle for much of their time), keyed by the tree's documentation inputs
+# only (scripts/docs.sh --inputs)
+docs_step() {
+    if "$S/docs.sh" "$src" >"$LOGS/docs-build.log" 2>&1; then
+        one_result docs PASS "QEMU documentation (HTML, man pages) builds with the series, Sphinx warnings fatal"
+    else
+        tail -20 "$LOGS/docs-build.log"
+        one_result docs FAIL "QEMU documentation builds with the series (log: $LOGS/docs-build.log)"
+    fi
+}
+bg_step docs "$(step_key docs "$("$S/docs.sh" --inputs "$src")")" docs_step
 [ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
 git -C "$base_src" checkout -q --detach "$tag"
 # the rule that excuses a qtest failing on the base too, shown able to
@@ -229,19 +243,6 @@ for arch in x86_64 i386; do suite "btt-tcg-$arch" btt "$arch"; done
 # wrong (scripts/tcg-only-test.sh; btt has built bios-tables-test)
 suite tcg-only "$S/tcg-only-test.sh" "$build"
 
-# QEMU's documentation with the series (Sphinx, warnings are errors),
-# keyed by the tree's documentation inputs only (scripts/docs.sh --inputs)
-docs_key=$(step_key docs "$("$S/docs.sh" --inputs "$src")")
-t0=$(date +%s)
-if [ -e "$results/docs-$docs_key" ] && [ -z "${FORCE:-}" ]; then
-    pass "QEMU documentation builds with the series (cached: same documentation inputs)"
-elif "$S/docs.sh" "$src"; then
-    touch "$results/docs-$docs_key"; pass "QEMU documentation builds with the series"
-else
-    bad "QEMU documentation builds with the series (log: $LOGS/build-docs-build.log)"
-fi
-part "QEMU documentation build" "$t0"
-
 # The companion SeaBIOS series: hygiene, then the images the guest
 # scenarios boot with
 suite series-seabios "$S/check-series.sh" seabios "$CACHE/check/seabios-am"
@@ -278,6 +279,7 @@ if [ "$n" -gt 0 ]; then
     # the comparison's smoke share: one spm range, OVMF, both interfaces
     cached_step compare-smoke "$(step_key compare-smoke "$bin")" env MEMMAP_QEMU="$QEMU_PATCHED" "$S/compare.sh" --smoke
     cached_step libvirt "$(step_key libvirt "$bin")" env QEMU="$QEMU_PATCHED" "$S/libvirt.sh"
+    bg_wait docs
     # Negative controls, last, in the tree and build every step above
     # tested: one mutation per kind of rule must make the series' qtest
     # fail in the subtest that guards the rule, after a baseline run that
@@ -290,6 +292,7 @@ if [ "$n" -gt 0 ]; then
         bad "mutate-smoke left $QEMU_PATCHED other than it found it (its rebuild is not the same binary)"
     fi
 fi
+bg_wait docs
 
 echo
 grep 'waived' "$LOGS/series-qemu.log" | sed -E 's/^ *PASS +/checkpatch warnings waived: /' || true

@@ -92,7 +92,8 @@ fi
 say "$tag: building (${cc[*]:+${cc[*]}, }configure flags: ${extra:-none}; log: $LOGS/build-$run-build.log)"
 targets=(qemu-system-x86_64 qemu-system-i386
          tests/qtest/numa-memmap-test tests/qtest/numa-test tests/qtest/bios-tables-test)
-if env "${cc[@]}" CONFIGURE_EXTRA="$extra" nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
+# with debug info, as QEMU's CI configures (build.sh leaves it out)
+if env "${cc[@]}" CONFIGURE_EXTRA="--enable-debug-info $extra" nice -n "$nice" "$S/build.sh" "$src" "$build" "${targets[@]}"; then
     pass "build: ${targets[*]} ($config)"
 else
     fail "build ($config; log: $LOGS/build-$run-build.log)"

@@ -56,7 +56,7 @@ mkdir -p "$CACHE/sanitize"
 # this tree is ours: applied again only when the series changed
 "$S/apply.sh" "$src" --own
 say "sanitize: building with ASan + UBSan in $build (log: $LOGS/build-sanitize-build.log)"
-CONFIGURE_EXTRA="--enable-asan --enable-ubsan" nice -n "$nice" \
+CONFIGURE_EXTRA="--enable-asan --enable-ubsan --enable-debug-info" nice -n "$nice" \
     "$S/build.sh" "$src" "$build" qemu-system-x86_64 \
     tests/qtest/numa-test tests/qtest/numa-memmap-test
 [ -z "$build_only" ] || { say "sanitize: build done"; exit 0; }

@@ -32,6 +32,7 @@ Last line: "abi-identity: N passed, N failed, N skipped".
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import struct
@@ -393,6 +394,7 @@ def main():
     ap.add_argument("--extra-patched", action="append", default=[],
                     help="append this argument to the patched QEMU's command line")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--jobs", type=int, default=2, help="configurations at a time")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--self-test", action="store_true",
                     help="show that the comparison fails on guest-visible changes")
@@ -408,13 +410,17 @@ def main():
           + (f" + {' '.join(o.extra_patched)}" if o.extra_patched else ""))
     res = Results("abi-identity")
     t0 = time.time()
-    for name, args in cases:
-        if not (os.access(o.base, os.X_OK) and os.access(o.patched, os.X_OK)):
+    if not (os.access(o.base, os.X_OK) and os.access(o.patched, os.X_OK)):
+        for name, _ in cases:
             res.skipped(f"{name}: binary missing")
-            continue
-        verdict, text, diffs = judge(name, o.base, o.patched, args,
-                                     o.extra_patched, o.timeout)
-        res.record(verdict, "\n".join([text] + [f"    {d}" for d in diffs]))
+        cases = []
+    # o.jobs configurations at a time, reported in the table's order
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, o.jobs)) as ex:
+        futures = [ex.submit(judge, name, o.base, o.patched, args, o.extra_patched, o.timeout)
+                   for name, args in cases]
+        for f in futures:
+            verdict, text, diffs = f.result()
+            res.record(verdict, "\n".join([text] + [f"    {d}" for d in diffs]))
     print(f"abi-identity: {len(cases)} configurations, {time.time() - t0:.1f} s")
     return res.verdict()
 
