@@ -64,8 +64,6 @@ cache_state="$(find "$results" -type f | wc -l) stored results"
 ccache_stats() { CCACHE_DIR=$CACHE/ccache ccache --print-stats 2>/dev/null |
     awk -F'\t' '$1 ~ /^(direct_cache_hit|preprocessed_cache_hit)$/ {h += $2} $1 == "cache_miss" {m += $2}
                 END {print h + 0, m + 0}'; }
-read -r cc_hits0 cc_miss0 < <(ccache_stats)
-cc_files0=$(find "$CACHE/ccache" -type f -name '*R' 2>/dev/null | wc -l)
 : >"$record.new"
 # a check of check.sh's own (lib.sh's pass and fail), listed at the end
 # when it fails
@@ -78,6 +76,9 @@ t0=$(date +%s)
 "$S/deps.sh" build check node
 "$S/fetch-base.sh"
 part "deps and fetch-base: packages, the QEMU base" "$t0"
+# ccache's state before the run's builds (deps.sh installs ccache)
+read -r cc_hits0 cc_miss0 < <(ccache_stats)
+cc_files0=$({ find "$CACHE/ccache" -type f -name '*R' 2>/dev/null || true; } | wc -l)
 
 # expected skips of every step, with why (judge_step in lib.sh)
 expected=()
