@@ -6,11 +6,12 @@
 # "check: N passed, N failed, N skipped".  Each step is a script of its
 # own that ends with "NAME: N passed, N failed, N skipped" (its whole
 # output in .cache/logs/NAME.log; its FAIL and SKIP lines are shown):
-#  0. ci-validate      the GitLab pipeline file (scripts/ci-validate.sh)
+#  0. repo             the repository's shape (scripts/check-repo.sh);
+#     ci-validate      the GitLab pipeline file (scripts/ci-validate.sh),
 #     fresh-quick      README's prerequisite line and scripts/deps.sh in
-#                      a pristine bookworm root (scripts/fresh.sh --quick);
-#                      both in the background while step 2 builds;
-#     repo             the repository's shape (scripts/check-repo.sh);
+#                      a pristine bookworm root (scripts/fresh.sh --quick),
+#                      and docs (step 4) run in the background during
+#                      steps 6-8;
 #  1. series-qemu      series hygiene (scripts/check-series.sh qemu): git
 #                      am, deterministic export, checkpatch, identity;
 #  2. bisect           every prefix builds what its patch can break
@@ -162,17 +163,37 @@ bg_wait() {
 }
 replay_log() { echo "(cached: the log of a passing run with the same inputs)"; cat "$1"; }
 
-# the pipeline file, and README's two commands in a pristine bookworm
-# root: they wait on downloads more than on the CPU, so they run in the
-# background while the series builds
-bg_step ci-validate "$(step_key ci-validate)" "$S/ci-validate.sh"
 suite repo "$S/check-repo.sh"
-# README's prerequisite line and scripts/deps.sh in a pristine bookworm
-# root: every tool of deps.sh's table there, ci-validate without a skip
-# (scripts/fresh.sh --quick; the whole two commands: make fresh).
-# Decided by those scripts, README, the pipeline and the pins it reads,
-# and the host's apt sources and added certificate authorities
-bg_step fresh-quick "$(step_key fresh-quick)" "$S/fresh.sh" --quick
+# Steps that keep at most one core busy and depend on no build of the
+# series' QEMU but the tree, run in the background (start_background)
+# while the guest steps after `guest`, which leave a core idle for much
+# of their time, run; the builds before have both cores to themselves.
+# wait_background reports them.
+#  - ci-validate: the pipeline file (it waits on downloads);
+#  - fresh-quick: README's prerequisite line and scripts/deps.sh in a
+#    pristine bookworm root, every tool of deps.sh's table there,
+#    ci-validate without a skip (scripts/fresh.sh --quick; the whole two
+#    commands: make fresh);
+#  - docs: QEMU's documentation with the series (Sphinx, warnings are
+#    errors; one core), keyed by the tree's documentation inputs only
+#    (scripts/docs.sh --inputs).
+docs_step() {
+    if "$S/docs.sh" "$src" >"$LOGS/docs-build.log" 2>&1; then
+        one_result docs PASS "QEMU documentation (HTML, man pages) builds with the series, Sphinx warnings fatal"
+    else
+        tail -20 "$LOGS/docs-build.log"
+        one_result docs FAIL "QEMU documentation builds with the series (log: $LOGS/docs-build.log)"
+    fi
+}
+background_started=
+start_background() {
+    [ -z "$background_started" ] || return 0
+    background_started=1
+    bg_step ci-validate "$(step_key ci-validate)" "$S/ci-validate.sh"
+    bg_step fresh-quick "$(step_key fresh-quick)" "$S/fresh.sh" --quick
+    bg_step docs "$(step_key docs "$("$S/docs.sh" --inputs "$src")")" docs_step
+}
+wait_background() { start_background; bg_wait ci-validate; bg_wait fresh-quick; bg_wait docs; }
 suite series-qemu "$S/check-series.sh" qemu "$am"
 if [ "$(git -C "$am" config memmap.applied-hash 2>/dev/null || true)" != "$(series_hash)" ]; then
     echo "check: patches/qemu/ does not apply; nothing else can run"
@@ -183,22 +204,7 @@ n=$(grep -cv '^\s*\(#\|$\)' "$ROOT/patches/qemu/series" || true)
 suite bisect "$S/bisect.sh" "$am" "$src" "$build"
 # each prefix's wall time and targets, for the record
 sed 's/^/prefix\t/' "$LOGS/bisect-times.tsv" >>"$record.new" 2>/dev/null || true
-bg_wait ci-validate
-bg_wait fresh-quick
 git -C "$src" checkout -q --detach am/series
-# QEMU's documentation with the series (Sphinx, warnings are errors), in
-# the background (Sphinx keeps one core busy; the steps below leave one
-# idle for much of their time), keyed by the tree's documentation inputs
-# only (scripts/docs.sh --inputs)
-docs_step() {
-    if "$S/docs.sh" "$src" >"$LOGS/docs-build.log" 2>&1; then
-        one_result docs PASS "QEMU documentation (HTML, man pages) builds with the series, Sphinx warnings fatal"
-    else
-        tail -20 "$LOGS/docs-build.log"
-        one_result docs FAIL "QEMU documentation builds with the series (log: $LOGS/docs-build.log)"
-    fi
-}
-bg_step docs "$(step_key docs "$("$S/docs.sh" --inputs "$src")")" docs_step
 [ -d "$base_src/.git" ] || git clone -q "$CACHE/base.git" "$base_src"
 git -C "$base_src" checkout -q --detach "$tag"
 # the rule that excuses a qtest failing on the base too, shown able to
@@ -263,6 +269,7 @@ if [ "$n" -gt 0 ]; then
     bin=$(sha256sum <"$QEMU_PATCHED" | cut -c1-16) base_bin=$(sha256sum <"$QEMU_BASE" | cut -c1-16)
     # Linux guests under TCG: what the guest really sees (never cached)
     QEMU=$QEMU_PATCHED GUEST_SEABIOS_PATCHED=$sbp suite guest "$S/guest-run.sh" --all
+    start_background
     # the other steps are cached by their rows of tests/cache-inputs.txt
     # and the binaries under test
     cached_step seabios-negative "$(step_key seabios-negative "$bin")" "$S/seabios-negative.sh" "$QEMU_PATCHED"
@@ -280,7 +287,6 @@ if [ "$n" -gt 0 ]; then
     # the comparison's smoke share: one spm range, OVMF, both interfaces
     cached_step compare-smoke "$(step_key compare-smoke "$bin")" env MEMMAP_QEMU="$QEMU_PATCHED" "$S/compare.sh" --smoke
     cached_step libvirt "$(step_key libvirt "$bin")" env QEMU="$QEMU_PATCHED" "$S/libvirt.sh"
-    bg_wait docs
     # Negative controls, last, in the tree and build every step above
     # tested: one mutation per kind of rule must make the series' qtest
     # fail in the subtest that guards the rule, after a baseline run that
@@ -293,7 +299,7 @@ if [ "$n" -gt 0 ]; then
         bad "mutate-smoke left $QEMU_PATCHED other than it found it (its rebuild is not the same binary)"
     fi
 fi
-bg_wait docs
+wait_background
 
 echo
 grep 'waived' "$LOGS/series-qemu.log" | sed -E 's/^ *PASS +/checkpatch warnings waived: /' || true
