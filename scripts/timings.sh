@@ -108,18 +108,20 @@ for r in runs:
     for name, secs, cached, line in r["steps"]:
         res = f"`{line}`" if cached else line
         w.append(f"| {name} | {mmss(secs)} | {100 * float(secs) / tot:.0f}% | {cached} | {res} |")
-    if r["prefixes"]:
-        w.append(f"\nIts bisect step, prefix by prefix (scripts/bisect.sh: the targets each patch can break):\n")
-        w.append("| patches | wall time | targets built | how |")
-        w.append("| --- | --- | --- | --- |")
-        for n, secs, targets, how in r["prefixes"]:
-            w.append(f"| 1-{n} | {mmss(secs)} | {targets} | {how} |")
-    if r["guests"]:
-        w.append(f"\nIts guest scenarios (wall time of each boot under TCG, two at a time, or of QEMU refusing to start):\n")
-        w.append("| scenario | what it is | result | wall time |")
-        w.append("| --- | --- | --- | --- |")
-        for name, secs, res, desc in r["guests"]:
-            w.append(f"| `{name}` | {desc} | {res} | {secs} s |")
+    # the record's sub-tables: (rows, heading, columns, one row's cells)
+    for rows, head, cols, cells in (
+            (r["prefixes"], "Its bisect step, prefix by prefix (scripts/bisect.sh: the targets each patch can break)",
+             ["patches", "wall time", "targets built", "how"],
+             lambda n, secs, targets, how: [f"1-{n}", mmss(secs), targets, how]),
+            (r["guests"], "Its guest scenarios (wall time of each boot under TCG, two at a time, or of QEMU refusing to start)",
+             ["scenario", "what it is", "result", "wall time"],
+             lambda name, secs, res, desc: [f"`{name}`", desc, res, f"{secs} s"])):
+        if rows:
+            w.append(f"\n{head}:\n")
+            w.append("| " + " | ".join(cols) + " |")
+            w.append("|" + " --- |" * len(cols))
+            for row in rows:
+                w.append("| " + " | ".join(cells(*row)) + " |")
 open(out, "w").write("\n".join(w) + "\n")
 print(f"timings: wrote {out} from {len(runs)} records")
 PY
