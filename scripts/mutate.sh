@@ -9,7 +9,9 @@
 # tests/mutate/mutations.py) rebuild and run the test, which must FAIL.
 #
 #   scripts/mutate.sh           every mutation (`make mutate`, the
-#                               pipeline's mutate job; about a minute each)
+#                               pipeline's mutate job; about a minute
+#                               each), each required to fail in the
+#                               check GUARD in mutations.py names for it
 #   scripts/mutate.sh --smoke   make check's share: one mutation per kind
 #                               of rule (SMOKE in mutations.py), and the
 #                               assertion that fails must be the check
