@@ -118,7 +118,10 @@ while IFS=$'\t' read -r i want; do
     elif run_test "$log"; then
         fail "$rule: numa-memmap-test passed with the rule broken"
     else
-        first=$(grep -m1 '^not ok\|^Bail' "$log" | cut -c1-160)
+        # the first failed assertion, or else the error of a QEMU that
+        # refused to start (its warnings aside)
+        first=$(grep -m1 -E '^(not ok|Bail out!)' "$log" | cut -c1-160 || true)
+        [ -n "$first" ] || first=$(grep -E '^qemu-system-[a-z0-9_]+: ' "$log" | grep -v ': warning: ' | head -1 | cut -c1-160 || true)
         if [ -z "$want" ]; then
             fail "$rule: numa-memmap-test fails ($first), but mutations.py names no check that guards the rule (GUARD)"
         elif ! [[ $first =~ $want ]]; then
