@@ -114,7 +114,7 @@ while IFS=$'\t' read -r i want; do
     rule=$(python3 "$m" apply "$i" "$src")
     log=$LOGS/$name-$i.log
     if ! "$ROOT/scripts/build.sh" "$src" "$build" qemu-system-x86_64 >/dev/null 2>&1; then
-        fail "$rule: the mutated tree does not build (log: $LOGS/build-mutate-build.log)"
+        fail "$rule: the mutated tree does not build (log: $LOGS/build-$(basename "$(dirname "$build")")-$(basename "$build").log)"
     elif run_test "$log"; then
         fail "$rule: numa-memmap-test passed with the rule broken"
     else

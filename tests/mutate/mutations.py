@@ -88,7 +88,7 @@ MUTATIONS = [
     ("the hint rounds a typed node's size to its alignment",
      [("hw/i386/pc.c",
        "            r->size[i] = MAX(ROUND_DOWN(size, align), align);",
-       "            r->size[i] = size;")]),
+       "            r->size[i] = MAX(size, align);")]),
     ("the hint grows the node before a typed node where it cannot shrink it",
      [("hw/i386/pc.c",
        "                r->size[prev] += pad;",
