@@ -126,27 +126,32 @@ replayed=()
 # if judge_step accepts it now (lib.sh's result store), instead of
 # running CMD.  FORCE=1 runs CMD.
 cached_step() {
-    local name=$1 keep=$results/$1-$2.log; shift 2
-    [ -n "${keep##*/$name-}" ] && [ "${keep##*/$name-}" != .log ] ||
-        { bad "$name: no cache key (step_key failed; tests/cache-inputs.txt)"; return; }
-    if [ -z "${FORCE:-}" ] && result_replayable "$name" "$keep"; then
-        suite "$name" replay_log "$keep"
+    local name=$1 keep; shift
+    ! replayed "$name" "$1" || return 0; shift
+    suite "$name" "$@"
+    result_store "$name" "$LOGS/$name.log" "$keep" || true
+}
+# replayed NAME KEY: stand for step NAME by its stored result under KEY
+# if there is one that judge_step accepts now (FORCE=1: never), or fail
+# it when KEY is empty (step_key failed); else return 1 with keep set to
+# where a passing log is to be stored
+replayed() {
+    keep=$results/$1-$2.log
+    if [ -z "$2" ]; then
+        bad "$1: no cache key (step_key failed; tests/cache-inputs.txt)"
+    elif [ -n "${FORCE:-}" ] || ! result_replayable "$1" "$keep"; then
+        return 1
     else
-        suite "$name" "$@"
-        result_store "$name" "$LOGS/$name.log" "$keep" || true
+        suite "$1" replay_log "$keep"
     fi
 }
 # bg_step NAME KEY CMD...: cached_step NAME KEY CMD, but a CMD that must
-# run runs in the background (steps that wait on the network and disk
-# more than on the CPU); bg_wait NAME reports it
+# run runs in the background (steps that keep at most one core busy);
+# bg_wait NAME reports it
 declare -A bg_pid bg_t0 bg_keep
 bg_step() {
-    local name=$1 keep=$results/$1-$2.log; shift 2
-    [ -n "${keep##*/$name-}" ] && [ "${keep##*/$name-}" != .log ] ||
-        { bad "$name: no cache key (step_key failed; tests/cache-inputs.txt)"; return; }
-    if [ -z "${FORCE:-}" ] && result_replayable "$name" "$keep"; then
-        suite "$name" replay_log "$keep"; return
-    fi
+    local name=$1 keep; shift
+    ! replayed "$name" "$1" || return 0; shift
     say "$name: ${*#"$ROOT"/} in the background (log: $LOGS/$name.log)"
     bg_t0[$name]=$(date +%s) bg_keep[$name]=$keep
     "$@" >"$LOGS/$name.log" 2>&1 &
