@@ -154,7 +154,8 @@ GUARD = {
     "the typed nodes' e820 entries must fit the firmware's table": r":test_error_case: ",
     "confidential guests are refused": r":test_error_case: ",
     "machines without support refuse the option": r":test_error_case: ",
-    "nodes without memdev refuse the option": r":test_error_case: ",
+    # set-numa-node's refusal (--preconfig) is the first case that runs
+    "nodes without memdev refuse the option": r":preconfig_check: assertion failed: \(err\)",
     # the RAM entry where AMD's relocated memory starts is missing
     "high memory follows above_4g_mem_start (1 TiB on AMD)": r":check_e820: 't' should not be NULL",
     # a valid layout's 4 KiB-aligned reserved node: QEMU refuses to start
