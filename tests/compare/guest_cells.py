@@ -99,8 +99,10 @@ def main():
         soft = soft_e820(boot)
         cells = ["no dax device; guest e820 soft reserved: %s" % (
             ", ".join(pr.fmt_range(s, e) for s, e in soft) or "none")]
-        ev = [l for l in ("BIOS-e820 %s soft reserved" % pr.fmt_range(s, e)
-                          for s, e in soft)] or ["no '@@ dax' line, no soft reserved e820 line"]
+        # the guest's own map from 4 GiB up: where the range went
+        ev = ["@@ e820 [mem 0x%016x-0x%016x] %s" % (s, e - 1, t)
+              for s, e, t in boot.e820 if e > 1 << 32] or ["@@ e820: no entry above 4 GiB"]
+        ev.append("no '@@ dax' line")
     compare_row(q, iface, "; ".join(cells) + tail, " | ".join(ev), how)
     return 0
 

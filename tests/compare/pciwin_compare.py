@@ -284,7 +284,8 @@ class Probe:
             "-serial", "chardev:con", "-no-reboot", "-no-shutdown"]
 
     def how(self, cmd):
-        """the command, without qemulib's QMP socket"""
+        """the reproduce command; writes the QEMU command line, without
+        qemulib's QMP socket, to cmdfile"""
         out, skip = [], 0
         for i, x in enumerate(cmd):
             if skip:
@@ -298,7 +299,10 @@ class Probe:
         text = " ".join(shlex.quote(x) for x in out)
         with open(self.cmdfile, "w") as f:
             f.write(text + "\n")
-        return text
+        # the cell's reproduce command: this repository's, not the QEMU
+        # line (its paths are this checkout's cache), which stays in
+        # cmdfile
+        return f"scripts/compare-pciwin.sh --setups {self.setup} --ifaces {self.iface}"
 
     def run(self):
         """(PASS|FAIL, detail); records the row when it measured"""
