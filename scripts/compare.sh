@@ -18,6 +18,7 @@
 #   migrate  scripts/spmem-migrate.sh: does the range's content migrate
 #            (the reproducer of docs/upstream/sp-mem-migration-bug.md)
 #   libvirt  scripts/compare-libvirt.sh: both through a private libvirtd
+#   code     tests/compare/code_reach.py: the lines and files each adds
 # Every cell must be measured for both interfaces (or show the error that
 # says it cannot be expressed); a part that fails, or a cell left empty,
 # fails the run.  Last line "compare: N passed, N failed, N skipped"
@@ -48,7 +49,7 @@ if [ "${1:-}" = --smoke ]; then
     set -- guest
 fi
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(guest probes pciwin migrate libvirt)
+[ ${#parts[@]} -gt 0 ] || parts=(guest probes pciwin migrate libvirt code)
 export COMPARE_ROWS=$C/rows.tsv
 rm -rf "$C"; mkdir -p "$C/logs"
 
@@ -126,7 +127,8 @@ for p in "${parts[@]}"; do
     pciwin) part pciwin env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-pciwin.sh" ;;
     migrate) part migrate env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/spmem-migrate.sh" ;;
     libvirt) part libvirt env QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-libvirt.sh" ;;
-    *) die "unknown part '$p' (guest probes pciwin migrate libvirt)" ;;
+    code) part code python3 "$ROOT/tests/compare/code_reach.py" ;;
+    *) die "unknown part '$p' (guest probes pciwin migrate libvirt code)" ;;
     esac
 done
 
