@@ -8,7 +8,9 @@
 #   scripts/compare-probes.sh [--only QUESTION,...]
 #
 # Questions: cmdline-minimal, cmdline-omitted, reserved, spm-normal-node,
-# rss-untouched, startup, mgmt-memory-devices, mgmt-numa, mgmt-memdev
+# rss-untouched, startup, mgmt-memory-devices, mgmt-numa, mgmt-memdev,
+# several-spm-one-node, mem-accounting, addr-gap, ram-placement,
+# phys-bits-64g, hotplug, hmat-spm
 # (--only takes these ids; "mgmt" means the three mgmt-* ones).  Each
 # QEMU runs with -S and no boot device, one at a time: the qtest
 # accelerator where etc/e820 is read, TCG for start-up time and RSS.

@@ -264,18 +264,52 @@ class Vm:
 
     def _fw_cfg(self, key, n):
         self._qt(f"outw 0x510 0x{key:x}")
+        return self._fw_cfg_more(n)
+
+    def _fw_cfg_more(self, n):
+        """the next @n bytes of the selected fw_cfg item"""
         return bytes(int(self._qt("inb 0x511")[0], 16) for _ in range(n))
 
-    def e820(self):
-        """[(address, length, type)] from fw_cfg etc/e820"""
+    def _fw_cfg_find(self, want):
+        """(key, size) of fw_cfg file @want, None when there is none"""
         count = struct.unpack(">I", self._fw_cfg(0x19, 4))[0]
         raw = self._fw_cfg(0x19, 4 + 64 * count)[4:]
         for i in range(count):
             size, key, _, name = struct.unpack(">IHH56s", raw[64 * i:64 * i + 64])
-            if name.split(b"\0")[0] == b"etc/e820":
-                blob = self._fw_cfg(key, size)
-                return [struct.unpack("<QQI", blob[j:j + 20]) for j in range(0, size, 20)]
-        raise Probe("no etc/e820 in fw_cfg")
+            if name.split(b"\0")[0] == want.encode():
+                return key, size
+        return None
+
+    def fw_cfg_file(self, want):
+        """the contents of fw_cfg file @want, None when there is none"""
+        f = self._fw_cfg_find(want)
+        return self._fw_cfg(*f) if f else None
+
+    def acpi_table(self, sig):
+        """ACPI table @sig from etc/acpi/tables (tables back to back), read
+        only up to its end (the blob is padded to 128 KiB); None if absent"""
+        f = self._fw_cfg_find("etc/acpi/tables")
+        if not f:
+            raise Probe("no etc/acpi/tables in fw_cfg")
+        self._qt(f"outw 0x510 0x{f[0]:x}")
+        pos = 0
+        while pos + 8 <= f[1]:
+            head = self._fw_cfg_more(8)
+            ln = struct.unpack_from("<I", head, 4)[0]
+            if ln < 8 or pos + ln > f[1]:
+                return None
+            body = self._fw_cfg_more(ln - 8)
+            if head[:4] == sig.encode():
+                return head + body
+            pos += ln
+        return None
+
+    def e820(self):
+        """[(address, length, type)] from fw_cfg etc/e820"""
+        blob = self.fw_cfg_file("etc/e820")
+        if blob is None:
+            raise Probe("no etc/e820 in fw_cfg")
+        return [struct.unpack("<QQI", blob[j:j + 20]) for j in range(0, len(blob), 20)]
 
     def rss_kb(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -843,13 +877,251 @@ class Runner:
         compare_row("mgmt-numa", iface, " | ".join(parts), " || ".join(evs), how)
         return " | ".join(parts)
 
+    # the design/defect/parity questions: one row per interface, each part
+    # "label: result", its evidence "label: the output line(s)" ----------------
+    def row(self, q, iface, parts):
+        """compare_row of [(label, cell, evidence)]; reproduced by --only @q"""
+        cell = "; ".join(f"{lb}: {c}" if lb else c for lb, c, _ in parts)
+        compare_row(q, iface, cell, " | ".join(f"{lb}: {e}" if lb else e for lb, _, e in parts),
+                    f"{HOW} --only {q}")
+        return cell
+
+    @staticmethod
+    def typed(r):
+        """(cell, evidence) of one attempt: its typed e820 entries (the AMD
+        HT hole left out) and how the soft-reserved ones follow each other,
+        or 'refused' and QEMU's error line"""
+        if not r["started"]:
+            line = error_line(r["err"])
+            if not line:
+                raise Probe(f"QEMU exited ({exit_str(r['rc'])}) without a message")
+            return f"refused ({message(line)})", line
+        t = [e for e in r["e820"] if e[2] != RAM and e[0] != HT_HOLE]
+        sr = sorted(e for e in t if e[2] == SOFT_RESERVED)
+        gaps = ["adjacent" if b[0] == a[0] + a[1] else f"{size_str(b[0] - a[0] - a[1])} gap"
+                for a, b in zip(sr, sr[1:])]
+        return ((e820_str(t) or "no typed range") + (f" ({', '.join(gaps)})" if gaps else ""),
+                "etc/e820: " + e820_str(r["e820"]))
+
+    def several_spm_one_node(self, iface):
+        if iface == "spmem":
+            cases = [("two -device sp-mem,node=1 (maxmem=4G)",
+                      replace(STD[iface], "2G,maxmem=3G", "2G,maxmem=4G") + [
+                          ("-object", "memory-backend-ram,id=sp1,size=1G"),
+                          ("-device", "sp-mem,id=spm1,memdev=sp1,node=1")])]
+        else:
+            spm = "node,nodeid=1,memdev=m1,memmap-type=spm"
+            base = STD[iface] + [("-object", "memory-backend-ram,id=m2,size=1G")]
+            twice = replace(base, spm, "node,nodeid=1,memdev=m1,memdev=m2,memmap-type=spm")
+            cases = [("two -numa node,nodeid=1 (-m 4G)", replace(base, "3G", "4G") + [
+                          ("-numa", "node,nodeid=1,memdev=m2,memmap-type=spm")]),
+                     ("memdev=m1,memdev=m2 on one node (-m 4G)", replace(twice, "3G", "4G")),
+                     ("memdev=m1,memdev=m2 on one node (-m 3G)", twice)]
+        parts = []
+        for label, opts in cases:
+            r = self.attempt(iface, opts, self.ram_blocks if iface == "memmap" else None)
+            cell, ev = self.typed(r)
+            if r["started"] and r["extra"] is not None:
+                unused = [m for m in ("m1", "m2") if m not in r["extra"]]
+                cell += (f"; {' and '.join(unused)} silently unused" if unused else "")
+                ev += " | info mtree, pc.ram holds: " + ", ".join(r["extra"])
+            parts.append((label, cell, ev))
+        return self.row("several-spm-one-node", iface, parts)
+
+    def mem_accounting(self, iface):
+        def gib(n):
+            return f"{n / GiB:g} GiB"
+        r = self.attempt(iface, STD[iface], lambda vm: vm.qmp("query-memory-size-summary"))
+        rb = self.attempt(iface, STD[iface] + [("-device", "virtio-balloon-pci")],
+                          lambda vm: vm.qmp("query-balloon"))
+        for x in (r, rb):
+            if not x["started"]:
+                raise Probe("QEMU did not start: " + error_line(x["err"]))
+        m, b = r["extra"], rb["extra"]
+        base, plugged = m["base-memory"], m.get("plugged-memory", 0)
+        # STD: node 0 has 2 GiB of RAM, the spm range is 1 GiB
+        where = [k for k, v, with_range in (("base-memory", base, 3 * GiB),
+                                            ("plugged-memory", plugged, GiB)) if v == with_range]
+        cell = (f"base-memory {gib(base)}, plugged-memory {gib(plugged)}; with virtio-balloon-pci "
+                f"query-balloon actual {gib(b['actual'])}: the 1 GiB range counts in "
+                f"{' and '.join(where) or 'neither'}, "
+                f"{'and' if b['actual'] == 3 * GiB else 'not'} in the balloon's actual")
+        return self.row("mem-accounting", iface, [(
+            "", cell, f"query-memory-size-summary: {json.dumps(m)} | query-balloon "
+                      f"(+ -device virtio-balloon-pci): {json.dumps(b)}")])
+
+    def addr_gap(self, iface):
+        if iface == "spmem":
+            s = replace(STD[iface], "sp-mem,id=spm0,memdev=sp0,node=1",
+                        "sp-mem,id=spm0,memdev=sp0,node=1,addr=0x100000000") + [
+                ("-object", "memory-backend-ram,id=sp1,size=1G"), ("-numa", "node,nodeid=2")]
+
+            def two(addr, maxmem):
+                return replace(s, "2G,maxmem=3G", f"2G,maxmem={maxmem}") + [
+                    ("-device", f"sp-mem,id=spm1,memdev=sp1,node=2,addr={addr}")]
+            cases = [("addr=0x100000000 and 0x140200000 (maxmem=5G)", two("0x140200000", "5G")),
+                     ("addr=0x100000000 and 0x180000000 (maxmem=5G)", two("0x180000000", "5G")),
+                     ("addr=0x100000000 and 0x140200000 (maxmem=4G)", two("0x140200000", "4G"))]
+        else:
+            s = [("-machine", "q35,max-ram-below-4g=2G"), ("-m", "4G"), ("-object", RAM_M0),
+                 ("-object", "memory-backend-ram,id=m1,size=1G"),
+                 ("-object", "memory-backend-ram,id=m2,size=1G"),
+                 ("-numa", "node,nodeid=0,memdev=m0,cpus=0"),
+                 ("-numa", "node,nodeid=1,memdev=m1,memmap-type=spm")]
+            cases = [("spm nodes 1 and 2",
+                      s + [("-numa", "node,nodeid=2,memdev=m2,memmap-type=spm")]),
+                     ("node 2 addr=0x140200000", s + [
+                         ("-numa", "node,nodeid=2,memdev=m2,memmap-type=spm,addr=0x140200000")]),
+                     ("spm node 1, 2 MiB reserved node 2, spm node 3", replace(s, "4G", "4098M") + [
+                         ("-object", "memory-backend-ram,id=r2,size=2M"),
+                         ("-numa", "node,nodeid=2,memdev=r2,memmap-type=reserved"),
+                         ("-numa", "node,nodeid=3,memdev=m2,memmap-type=spm")])]
+        return self.row("addr-gap", iface,
+                        [(label, *self.typed(self.attempt(iface, opts))) for label, opts in cases])
+
+    def ram_placement(self, iface):
+        parts = []
+        for n0, total in (("2G", "3G"), ("2560M", "3584M")):
+            s = replace(STD[iface], RAM_M0, f"memory-backend-ram,id=m0,size={n0}")
+            s = (replace(s, "3G", total) if iface == "memmap"
+                 else replace(s, "2G,maxmem=3G", f"{n0},maxmem={total}"))
+            for below in ("", ",max-ram-below-4g=1G", ",max-ram-below-4g=3G"):
+                opts = [(o, "q35" + below if v.startswith("q35") else v) for o, v in s]
+                r = self.attempt(iface, opts)
+                cell, ev = self.typed(r)
+                if r["started"]:
+                    ram = [f"0x{a:x}+{size_str(n)}" for a, n, t in sorted(r["e820"]) if t == RAM]
+                    cell += "; RAM " + ", ".join(ram)
+                parts.append((f"node 0 {n0}, {below[1:] or 'max-ram-below-4g default'}", cell, ev))
+        return self.row("ram-placement", iface, parts)
+
+    def phys_bits_64g(self, iface):
+        spm = "m1" if iface == "memmap" else "sp0"
+        s = replace(replace(STD[iface], f"memory-backend-ram,id={spm},size=1G",
+                            f"memory-backend-ram,id={spm},size=64G,reserve=off"),
+                    *(("3G", "66G") if iface == "memmap" else ("2G,maxmem=3G", "2G,maxmem=66G")))
+
+        def window(vm):
+            hole = [vm.qmp("qom-get", path="/machine/q35", property=f"pci-hole64-{p}")
+                    for p in ("start", "end")]
+            end = vm.fw_cfg_file("etc/reserved-memory-end")
+            return hole, struct.unpack("<Q", end)[0] if end else None
+        parts = []
+        for bits in (39, 40, 36):
+            r = self.attempt(iface, s + [("-cpu", f"qemu64,phys-bits={bits}")], window)
+            cell, ev = self.typed(r)
+            if r["started"]:
+                (h0, h1), end = r["extra"]
+                end = f"0x{end:x}" if end is not None else "absent"
+                cell = (f"starts, {cell}; pci-hole64 0x{h0:x}-0x{h1:x}; "
+                        f"etc/reserved-memory-end {end}")
+                ev += (f" | qom-get /machine/q35 pci-hole64-start {h0}, pci-hole64-end {h1}"
+                       f" | fw_cfg etc/reserved-memory-end {end}")
+            parts.append((f"phys-bits={bits}", cell, ev))
+        return self.row("phys-bits-64g", iface, parts)
+
+    def hotplug(self, iface):
+        if iface == "memmap":
+            opts = replace(STD[iface], "3G", "3G,slots=1,maxmem=4G")
+            steps = [("set-numa-node", {"type": "node", "nodeid": 2, "memdev": "hp0",
+                                        "memmap-type": "spm"}),
+                     ("device_add", {"driver": "pc-dimm", "id": "dimm1", "memdev": "hp0",
+                                     "node": 1})]
+        else:
+            opts = replace(STD[iface], "2G,maxmem=3G", "2G,maxmem=4G")
+            steps = [("device_add", {"driver": "sp-mem", "id": "spm1", "memdev": "hp0", "node": 1})]
+        steps = [("cont", {}), ("query-status", {}),
+                 ("object-add", {"qom-type": "memory-backend-ram", "id": "hp0", "size": GiB})
+                 ] + steps + [("query-memory-devices", {})]
+        r = self.attempt(iface, opts, lambda vm: [vm.qmp_raw(c, **a) for c, a in steps])
+        if not r["started"]:
+            raise Probe("QEMU did not start: " + error_line(r["err"]))
+        parts = []
+        for (c, a), rep in zip(steps, r["extra"]):
+            label = c + "".join(f" {k}={v}" for k, v in a.items()
+                                if k in ("driver", "memmap-type", "qom-type"))
+            if "error" in rep:
+                cell = f"error ({rep['error']['desc']})"
+            elif c == "query-status":
+                cell = rep["return"]["status"]
+            elif c == "query-memory-devices":
+                cell = ", ".join(f"{d['type']} {d['data'].get('id', '')} 0x{d['data']['addr']:x}+"
+                                 f"{size_str(d['data']['size'])} node {d['data']['node']}"
+                                 for d in rep["return"]) or "none"
+            else:
+                cell = "accepted"
+            parts.append((label, cell, json.dumps(rep)))
+        return self.row("hotplug", iface, parts)
+
+    LB_TYPES = {0: ("access latency", "ps"), 1: ("read latency", "ps"),
+                2: ("write latency", "ps"), 3: ("access bandwidth", "MB/s"),
+                4: ("read bandwidth", "MB/s"), 5: ("write bandwidth", "MB/s")}
+
+    @staticmethod
+    def hmat_structs(hmat):
+        """the HMAT's structures (ACPI 6.3): ("mpda", flags, initiator,
+        memory domain) of the Memory Proximity Domain Attributes ones (type 0),
+        ("lb", data type, initiator, target, entry, base unit) of each entry of
+        the System Locality Latency and Bandwidth ones (type 1)"""
+        out, p = [], 40
+        while p + 8 <= len(hmat):
+            typ, ln = struct.unpack_from("<H2xI", hmat, p)
+            if ln < 8:
+                break
+            if typ == 0:
+                out.append(("mpda",) + struct.unpack_from("<H2xII", hmat, p + 8))
+            elif typ == 1:
+                _, dt, ni, nt, unit = struct.unpack_from("<BB2xII4xQ", hmat, p + 8)
+                ini = struct.unpack_from(f"<{ni}I", hmat, p + 32)
+                tgt = struct.unpack_from(f"<{nt}I", hmat, p + 32 + 4 * ni)
+                ent = struct.unpack_from(f"<{ni * nt}H", hmat, p + 32 + 4 * (ni + nt))
+                out += [("lb", dt, a, b, ent[i * nt + j], unit)
+                        for i, a in enumerate(ini) for j, b in enumerate(tgt)]
+            p += ln
+        return out
+
+    def hmat_spm(self, iface):
+        node1 = "node,nodeid=1,memdev=m1,memmap-type=spm" if iface == "memmap" else "node,nodeid=1"
+        opts = [(o, v + ",hmat=on" if v.startswith("q35")
+                 else v + ",initiator=0" if v == node1 else v) for o, v in STD[iface]] + [
+            ("-numa", "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-latency,"
+                      "latency=200"),
+            ("-numa", "hmat-lb,initiator=0,target=1,hierarchy=memory,data-type=access-bandwidth,"
+                      "bandwidth=10G")]
+        r = self.attempt(iface, opts, lambda vm: vm.acpi_table("HMAT"))
+        if not r["started"]:
+            cell, ev = self.typed(r)
+            return self.row("hmat-spm", iface, [("latency 200 ns, bandwidth 10G", cell, ev)])
+        if r["extra"] is None:
+            raise Probe("hmat=on, but no HMAT in etc/acpi/tables")
+        st = self.hmat_structs(r["extra"])
+        t1 = ["{0} {2} {1} (entry {3} x base unit {4})".format(
+                  *self.LB_TYPES.get(dt, (dt, "?")), e * u, e, u)
+              for _, dt, a, b, e, u in (x for x in st if x[0] == "lb") if a == 0 and b == 1]
+        pd1 = [f"initiator {i}, flags {f}"
+               for _, f, i, m in (x for x in st if x[0] == "mpda") if m == 1]
+        cell = ("starts; HMAT initiator 0 -> target 1: "
+                + ("; ".join(t1) or "no latency/bandwidth entry")
+                + "; Memory Proximity Domain Attributes for domain 1: "
+                + ("; ".join(pd1) or "none"))
+        ev = (f"HMAT ({len(r['extra'])} bytes) structures, (mpda, flags, initiator, memory domain) "
+              f"and (lb, data type, initiator, target, entry, base unit): {st}")
+        return self.row("hmat-spm", iface, [("", cell, ev)])
+
     # --------------------------------------------------------------------------
     def run(self):
         per_iface = [("cmdline-minimal", self.cmdline_minimal),
                      ("cmdline-omitted", self.cmdline_omitted),
                      ("reserved", self.reserved),
                      ("spm-normal-node", self.spm_normal_node),
-                     ("mgmt", self.mgmt)]
+                     ("mgmt", self.mgmt),
+                     ("several-spm-one-node", self.several_spm_one_node),
+                     ("mem-accounting", self.mem_accounting),
+                     ("addr-gap", self.addr_gap),
+                     ("ram-placement", self.ram_placement),
+                     ("phys-bits-64g", self.phys_bits_64g),
+                     ("hotplug", self.hotplug),
+                     ("hmat-spm", self.hmat_spm)]
         only = self.o.only
         for q, fn in per_iface:
             if only and q not in only:
