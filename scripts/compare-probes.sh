@@ -13,7 +13,8 @@
 # phys-bits-64g, hotplug, hmat-spm
 # (--only takes these ids; "mgmt" means the three mgmt-* ones).  Each
 # QEMU runs with -S and no boot device, one at a time: the qtest
-# accelerator where etc/e820 is read, TCG for start-up time and RSS.
+# accelerator where fw_cfg is read (etc/e820, etc/acpi/tables), TCG for
+# start-up time and RSS.
 # One compare_row per cell, one PASS/FAIL/SKIP line per probe; last line
 # "compare-probes: N passed, N failed, N skipped"; exit 1 on any FAIL.
 #

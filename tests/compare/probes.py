@@ -2,11 +2,12 @@
 # The COMPARISON.md cells that need no guest (command line, QMP view, host cost), memmap vs sp-mem.
 # Called by scripts/compare-probes.sh, which scripts/compare.sh (make compare) calls.
 """Each probe starts QEMU with -S and no boot device, talks QMP (and the
-qtest protocol where it reads etc/e820 through fw_cfg), records one or
-more cells with compare_row and prints one PASS or FAIL line: PASS when
-the measurement was made (whatever QEMU answered), FAIL when it could
-not be (QEMU did not start where it must, a timeout, an unparsable
-reply).  Last line: "compare-probes: N passed, N failed, N skipped".
+qtest protocol where it reads fw_cfg files: etc/e820, etc/acpi/tables,
+etc/reserved-memory-end), records one or more cells with compare_row
+and prints one PASS or FAIL line: PASS when the measurement was made
+(whatever QEMU answered), FAIL when it could not be (QEMU did not start
+where it must, a timeout, an unparsable reply).  Last line:
+"compare-probes: N passed, N failed, N skipped".
 
   probes.py --memmap QEMU|--skip-memmap WHY --spmem QEMU|--skip-spmem WHY
             [--reps 5] [--timeout 20] [--only q1,q2]
