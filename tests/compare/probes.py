@@ -60,6 +60,12 @@ NO_RANGE = [("-machine", "q35"), ("-m", "2G"), ("-object", RAM_M0),
             ("-numa", "node,nodeid=0,memdev=m0,cpus=0")]
 
 
+def record(q, iface, cell, ev, cmd):
+    """compare_row with this script as the reproduce command; @cmd, the
+    QEMU command line the cell rests on, is part of the evidence"""
+    compare_row(q, iface, cell, f"{ev} | command: {cmd}", f"{HOW} --only {q}")
+
+
 def flat(opts):
     return [x for o in opts for x in o]
 
@@ -382,6 +388,7 @@ class Runner:
         self.results.record("PASS" if ok else "FAIL", text)
 
     def how(self, iface, opts, accel="qtest"):
+        """the QEMU command line a cell rests on (it goes into the evidence)"""
         return f"{self.names.get(iface, iface)}: qemu-system-x86_64 -accel {accel} -S " \
                f"-display none -nodefaults {short(opts)}"
 
@@ -528,7 +535,7 @@ class Runner:
         ev = (f"derived by leaving out each option/parameter of the standard line while "
               f"the range stays (1 GiB soft-reserved, own node 1, no warning); {tried} runs; "
               f"left out of the standard line: {', '.join(gone) or 'nothing'} | " + ev)
-        compare_row("cmdline-minimal", iface, cell, ev, self.how(iface, cur))
+        record("cmdline-minimal", iface, cell, ev, self.how(iface, cur))
         return f"minimal: {short(cur)} ({tried} runs)"
 
     # cmdline-omitted --------------------------------------------------------
@@ -602,7 +609,7 @@ class Runner:
         for label, opts in self.omitted_cases(iface):
             r = self.attempt(iface, opts, self.inspect_for(iface))
             cell, ev = self.outcome(iface, r)
-            compare_row("cmdline-omitted", iface, f"{label}: {cell}", ev, self.how(iface, opts))
+            record("cmdline-omitted", iface, f"{label}: {cell}", ev, self.how(iface, opts))
             n += 1
         return f"{n} variants run"
 
@@ -618,7 +625,7 @@ class Runner:
             if not rs:
                 raise Probe("no 1 GiB reserved entry in etc/e820: " + e820_str(r["e820"]))
             _, ev = self.outcome(iface, r)
-            compare_row("reserved", iface,
+            record("reserved", iface,
                         f"expressible: memmap-type=reserved; starts, e820 type 2 at 0x{rs[0][0]:x}+1G",
                         ev, self.how(iface, opts))
             return f"type 2 range at 0x{rs[0][0]:x}"
@@ -638,7 +645,7 @@ class Runner:
         names = [ln.split("=")[0] for ln in props]
         ev = " | ".join(f"{x}: {rc}: {line}" for x, rc, line in tries)
         ev += " | -device sp-mem,help: " + "; ".join(props)
-        compare_row("reserved", iface,
+        record("reserved", iface,
                     f"cannot be expressed: sp-mem has no type property (only {', '.join(names)}); "
                     f"{tries[0][0]} refused: {clip(message(tries[0][2]), 8)}",
                     ev, f"{self.names[iface]}: -device sp-mem,help; -device {dev},memmap-type=reserved")
@@ -656,7 +663,7 @@ class Runner:
             r = self.attempt(iface, opts, self.memdevs)
             if not r["started"]:
                 cell, ev = self.outcome(iface, r)
-                compare_row("spm-normal-node", iface, cell, ev, self.how(iface, opts))
+                record("spm-normal-node", iface, cell, ev, self.how(iface, opts))
                 return cell
             ram = [e for e in r["e820"] if e[2] == RAM and e[0] >= 4 * GiB]
             sp = [d["data"] for d in r["extra"] if d["type"] == "sp-mem"]
@@ -666,7 +673,7 @@ class Runner:
                     f"0x{ram[0][0]:x}+{size_str(ram[0][1])} (e820 RAM), sp-mem "
                     f"0x{sp[0]['addr']:x}+{size_str(sp[0]['size'])} node {sp[0]['node']}")
             _, ev = self.outcome(iface, r)
-            compare_row("spm-normal-node", iface, cell, ev, self.how(iface, opts))
+            record("spm-normal-node", iface, cell, ev, self.how(iface, opts))
             return cell
         # memmap: one type per node; the spellings there are
         s = STD["memmap"]
@@ -721,7 +728,7 @@ class Runner:
             evs.append("pc-dimm: " + ev)
         cell = ("boot RAM: " + ("" if mixed else "cannot be expressed (one type per node): ")
                 + "; ".join(parts) + " | " + dimm_cell)
-        compare_row("spm-normal-node", iface, cell, " || ".join(evs), HOW)
+        compare_row("spm-normal-node", iface, cell, " || ".join(evs), f"{HOW} --only spm-normal-node")
         return cell
 
     # rss-untouched and startup: the same runs ---------------------------------
@@ -774,9 +781,9 @@ class Runner:
             how = (f"{HOW} ({self.names[iface]}, -accel tcg -S, QMP as a client socket) with: "
                    f"{short(STD[iface])} / without: {short(NO_RANGE)}")
             d = w["rss"] - wo["rss"]
-            compare_row("rss-untouched", iface,
-                        f"with the range {w['rss'] / 1024:.1f} MiB, without {wo['rss'] / 1024:.1f} MiB: "
-                        f"{d:+.0f} kB (VmRSS, -S, QMP up; median of {n})",
+            record("rss-untouched", iface,
+                        f"{d:+.0f} kB with the range against the same binary without it "
+                        f"(VmRSS, -S, QMP up; median of {n})",
                         f"VmRSS kB with: {sw['rss']}; without: {swo['rss']}", how)
             dt = (w["ready"] - wo["ready"]) * 1000
 
@@ -786,10 +793,9 @@ class Runner:
             def overlap(k):
                 return max(sw[k]) >= min(swo[k]) and max(swo[k]) >= min(sw[k])
             noise = [name for k, name in (("ready", "time"), ("cpu", "CPU")) if overlap(k)]
-            compare_row("startup", iface,
-                        f"{w['ready'] * 1000:.0f} ms with the range, {wo['ready'] * 1000:.0f} ms "
-                        f"without, same binary ({self.names[iface]}): {dt:+.0f} ms; CPU "
-                        f"{w['cpu'] * 1000:.0f} vs {wo['cpu'] * 1000:.0f} ms "
+            record("startup", iface,
+                        f"{dt:+.0f} ms with the range against the same binary without it, CPU "
+                        f"{(w['cpu'] - wo['cpu']) * 1000:+.0f} ms "
                         f"(exec to first query-status, TCG -S; median of {n}"
                         + ("; samples of both overlap in " + " and ".join(noise) if noise else "")
                         + ")",
@@ -835,7 +841,7 @@ class Runner:
             cell = "empty list: the spm range is boot memory, not a memory device"
         else:
             cell = "no sp-mem entry; " + ", ".join(x["type"] for x in devs)
-        compare_row("mgmt-memory-devices", iface, cell,
+        record("mgmt-memory-devices", iface, cell,
                     "query-memory-devices: " + json.dumps(devs), how)
         # query-memdev
         mine = [m for m in memdev if m.get("id") == spm_id]
@@ -846,7 +852,7 @@ class Runner:
         cell = (f"{spm_id}: size {size_str(m['size'])}, policy {m['policy']}, "
                 f"{'fields ' + ', '.join(hint) if hint else 'nothing says spm'} "
                 f"({len(memdev)} backends listed alike)")
-        compare_row("mgmt-memdev", iface, cell, "query-memdev: " + json.dumps(memdev), how)
+        record("mgmt-memdev", iface, cell, "query-memdev: " + json.dumps(memdev), how)
         # info numa, x-query-numa
         parts, evs = [], []
         for what in ("info numa", "x-query-numa"):
@@ -875,7 +881,7 @@ class Runner:
             except BaseException:
                 vm.kill()
                 raise
-        compare_row("mgmt-numa", iface, " | ".join(parts), " || ".join(evs), how)
+        record("mgmt-numa", iface, " | ".join(parts), " || ".join(evs), how)
         return " | ".join(parts)
 
     # the design/defect/parity questions: one row per interface, each part
@@ -1125,7 +1131,8 @@ class Runner:
                      ("hmat-spm", self.hmat_spm)]
         only = self.o.only
         for q, fn in per_iface:
-            if only and q not in only:
+            if only and q not in only and not (q == "mgmt" and any(
+                    x.startswith("mgmt-") for x in only)):
                 continue
             for iface in ("memmap", "spmem"):
                 self.one(f"{q} [{iface}]", iface, lambda fn=fn, iface=iface: fn(iface))
