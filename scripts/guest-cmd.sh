@@ -17,7 +17,7 @@ qemu_cmd() {
     local mem="${total_mib}M"
     [ "$qemu" = base ] && bin=$QEMU_BASE
     # sp-mem devices live in the device-memory region, sized by maxmem
-    [ "$qemu" = spmem ] && bin=$QEMU_SPMEM mem="${ram_mib}M,maxmem=${total_mib}M"
+    [ "$qemu" = spmem ] && bin=$QEMU_SPMEM mem="${ram_mib}M,maxmem=$((total_mib + gap_mib))M"
     cmd=("$bin" -machine "$mopt" -accel tcg
          -cpu qemu64 -smp 1 -m "$mem")
     for i in "${!nodes[@]}"; do
@@ -47,7 +47,10 @@ qemu_cmd() {
     done
     if [ "$qemu" = spmem ]; then
         for i in "${!nodes[@]}"; do
-            [ "${nodes[i]#*:}" = spm ] && cmd+=(-device "sp-mem,id=sp$i,memdev=m$i,node=$i")
+            [ "${nodes[i]#*:}" = spm ] || continue
+            opt="sp-mem,id=sp$i,memdev=m$i,node=$i"
+            [ "$gap" = 0 ] || opt+=$(printf ',addr=0x%x' "${node_start[i]}")
+            cmd+=(-device "$opt")
         done
         for i in "${!extra[@]}"; do
             cmd+=(-device "sp-mem,id=spx$i,memdev=x$i,node=${extra[i]%%:*}")

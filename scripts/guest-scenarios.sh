@@ -28,7 +28,8 @@ COMPARE_PAIRS=(one-spm-ovmf:q35-ovmf-spm one-spm-sbp:q35-sbp-spm
                one-spm-seabios:q35-seabios-spm one-spm-k6.12:q35-ovmf-spm-k6.12
                one-spm-k7.2:q35-ovmf-spm-k7.2 two-spm-hmat:q35-ovmf-two-spm
                two-spm-nohmat:q35-ovmf-two-spm-nohmat
-               spm-normal-node:q35-ovmf-spm-normal)
+               spm-normal-node:q35-ovmf-spm-normal
+               addr-gap-guest:q35-ovmf-two-spm-gap)
 GiB=$((1 << 30))
 MiB=$((1 << 20))
 
@@ -55,6 +56,8 @@ MiB=$((1 << 20))
 #             the error line that checks() derives), nothing boots
 #   ramtotal  1: also check that the guest's usable RAM is all the
 #             normal memory QEMU was given (parse_report.py's ram check)
+#   gap       MiB left free between two sp-mem devices (qemu spmem only:
+#             each device then gets its addr=, and maxmem the gaps)
 #   extra     "node:MiB" per additional sp-mem device on a node that has
 #             RAM of its own (qemu spmem only: memmap-type has one type
 #             per node and cannot say this)
@@ -64,7 +67,7 @@ define() {
     *-k[0-9]*) k=${name##*-k}; name=${name%-k*} ;;
     esac
     machine=q35 firmware=ovmf qemu=patched kernel=$k boot=kernel below4g=2048
-    online=0 hmat=0 merge=0 refuse=0 ramtotal=0 extra=()
+    online=0 hmat=0 merge=0 refuse=0 ramtotal=0 gap=0 extra=()
     case $name in spmem-*) qemu=spmem; name=${name#spmem-} ;; esac
     case $name in
     q35-ovmf-spm)
@@ -86,6 +89,15 @@ define() {
     q35-ovmf-two-spm-nohmat)
         nodes=(2048:- 512:spm 512:spm); merge=1
         desc="q35 + OVMF, no HMAT: two adjacent spm nodes end up as one dax device" ;;
+    q35-ovmf-two-spm-gap)
+        # kept apart by a 2 MiB reserved node (memmap-type, which has no
+        # address option) or by addr= (sp-mem)
+        if [ "$qemu" = spmem ]; then
+            nodes=(2048:- 512:spm 512:spm); gap=2
+        else
+            nodes=(2048:- 512:spm 2:reserved 512:spm)
+        fi
+        desc="q35 + OVMF, no HMAT: two spm ranges 2 MiB apart, one dax device each" ;;
     pc-ovmf-spm)
         machine=pc; nodes=(2048:- 1024:spm)
         desc="pc (i440fx) + OVMF: one spm node" ;;
@@ -187,9 +199,9 @@ define() {
 # GiB boundary at or above the end of RAM above 4 GiB (4 GiB when all
 # RAM is below it).
 layout() {
-    local i mib type off=0 size below=$((below4g * MiB)) start dev
+    local i mib type off=0 size below=$((below4g * MiB)) start dev placed=
     node_start=() node_size=() node_type=() extra_start=() extra_size=() extra_node=()
-    total_mib=0 ram_mib=0
+    total_mib=0 ram_mib=0 gap_mib=0
     if [ "$qemu" = spmem ]; then
         for i in "${!nodes[@]}"; do
             [ "${nodes[i]#*:}" = spm ] || ram_mib=$((ram_mib + ${nodes[i]%%:*}))
@@ -201,7 +213,10 @@ layout() {
         mib=${nodes[i]%%:*} type=${nodes[i]#*:}
         size=$((mib * MiB))
         if [ "$qemu" = spmem ] && [ "$type" = spm ]; then
-            node_start[i]=$dev node_size[i]=$size node_type[i]=$type
+            if [ "$gap" != 0 ] && [ -n "$placed" ]; then
+                dev=$((dev + gap * MiB)) gap_mib=$((gap_mib + gap))
+            fi
+            node_start[i]=$dev node_size[i]=$size node_type[i]=$type placed=1
             dev=$((dev + size)) total_mib=$((total_mib + mib))
             continue
         fi
