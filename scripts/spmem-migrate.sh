@@ -13,10 +13,15 @@
 # migrate-running (a booted test guest, live migration over 127.0.0.1;
 # for sp-mem and the series' node also: does the guest's dax device
 # survive the migration and a reboot on the destination?  That guest
-# boots the patched SeaBIOS, which keeps the soft-reserved range).
+# boots the patched SeaBIOS, which keeps the soft-reserved range);
+# mismatch (a -S source migrates to a file, a destination started with
+# another setting loads it: the series' spm node to no memmap-type and
+# back; sp-mem to no sp-mem, to another addr=, to another node=; what
+# QEMU answers, and etc/e820 and the memory devices on both sides).
 # A FAIL means a measurement could not be made, or the control or the
 # series lost the bytes; sp-mem's result is reported as measured.
-# Compare rows: questions migrate-paused and migrate-running.  Last line
+# Compare rows: questions migrate-paused, migrate-running and
+# migrate-mismatch.  Last line
 # "spmem-migrate: N passed, N failed, N skipped".
 #
 # Environment: SPMEM_QEMU (sid's wrapper; default: scripts/spmem-qemu.sh),
@@ -26,7 +31,7 @@
 # $CACHE/guest/assets.env, made when missing), GUEST_SEABIOS_PATCHED (a
 # bios-256k.bin with patches/seabios/; default: the one scripts/seabios.sh
 # builds; without it the dax device is not checked), SPMEM_MIGRATE_MODE
-# (paused, running or all; default all), SPMEM_MIGRATE_TIMEOUT (hard limit
+# (paused, running, mismatch or all; default all), SPMEM_MIGRATE_TIMEOUT (hard limit
 # for the whole run, default 240 s).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -55,7 +60,7 @@ patched=$(snapshot_qemu "$OUT" patched "$patched_src")
 [ -n "$patched" ] || say "spmem-migrate: no working patched QEMU at $patched_src (make check builds it; or set MEMMAP_QEMU=)"
 
 assets=${SPMEM_MIGRATE_ASSETS:-$CACHE/guest/assets.env}
-if [ "$MODE" != paused ]; then
+if [ "$MODE" = running ] || [ "$MODE" = all ]; then
     if [ ! -f "$assets" ] && [ -z "${SPMEM_MIGRATE_ASSETS:-}" ]; then
         say "spmem-migrate: guest assets (scripts/guest-assets.sh)"
         "$ROOT/scripts/guest-assets.sh" >"$OUT/assets.log" 2>&1 ||

@@ -53,8 +53,11 @@ class _LineIO:
 
 
 class Qemu:
-    def __init__(self, binary, args, accel="qtest", timeout=60, env=None):
+    def __init__(self, binary, args, accel="qtest", timeout=60, env=None, qtest=False):
+        """QTEST: open the qtest protocol (fw_cfg reads) under another
+        accelerator too (always open with the qtest accelerator)"""
         self.binary, self.args, self.accel = binary, list(args), accel
+        self.qtest = bool(qtest) or accel == "qtest"
         self.timeout, self.env = timeout, env
         self.proc = None
         self.stderr = ""
@@ -81,7 +84,7 @@ class Qemu:
         cmd = [self.binary, "-accel", self.accel, "-display", "none",
                "-nodefaults", "-chardev", f"socket,path={qmp_path},id=qmp0",
                "-mon", "chardev=qmp0,mode=control"]
-        if self.accel == "qtest":
+        if self.qtest:
             cmd += ["-qtest", f"unix:{qt_path}", "-qtest-log", "/dev/null"]
         cmd += self.args
         self.cmd = cmd
@@ -90,7 +93,7 @@ class Qemu:
                                      stdout=subprocess.DEVNULL,
                                      stderr=self.errfile, env=self.env)
         try:
-            if self.accel == "qtest":
+            if self.qtest:
                 self.qt, _ = listeners[1].accept()
                 self.qt.settimeout(self.timeout)
                 self.qtf = _LineIO(self.qt)

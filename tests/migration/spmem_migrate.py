@@ -48,6 +48,18 @@ and memmap when there is no patched SeaBIOS (their cells then say "dax
 not checked").  The guest maps the dax device nowhere and does not
 online the DIMM, so it never writes the range.
 
+Mode "mismatch" (question migrate-mismatch): the destination is started
+with another setting than the source (table MISMATCH): the series' node
+1 memmap-type=spm to no memmap-type and back; sp-mem to no sp-mem (no
+device and no backend; node 1 empty, maxmem kept), to addr=5 GiB, to
+node=0.  The source (-S, TCG) migrates to a file, the destination
+(-S, -incoming file:) loads it; both also speak the qtest protocol, for
+fw_cfg etc/e820.  The cell says whether the source or the destination
+fails (QEMU's error) or the destination loads the stream, and then what
+differs between the two sides' etc/e820 entries and memory devices
+(query-memory-devices): what a guest would see after its next reboot.
+A case that cannot be measured FAILs; whatever QEMU answers PASSes.
+
 Verdicts: a configuration whose binary (or, for "running", the guest
 assets) is missing is a SKIP; a run that cannot measure (QEMU error, timeout, the bytes not
 on the source) FAILs; the pc-dimm control and the series' node FAIL when
@@ -72,6 +84,8 @@ import qemulib  # noqa: E402
 from guest_console import GuestError, counters, dax_key, wait_counter, wait_phase  # noqa: E402
 from results import Results  # noqa: E402
 from compare_rows import compare_row  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "compare"))
+from probes import e820_str, error_line  # noqa: E402
 
 GiB = 1 << 30
 PATTERN_LEN = 4096
@@ -94,25 +108,39 @@ class Config:
         self.e820 = e820          # the range's expected etc/e820 type, or None
 
 
+NODE0 = ["-object", "memory-backend-ram,id=m0,size=2G",
+         "-numa", "node,nodeid=0,memdev=m0,cpus=0"]
+
+
+def memmap_args(mtype="spm"):
+    """the series' configuration; MTYPE None: node 1 without memmap-type"""
+    return (["-machine", "q35,max-ram-below-4g=2G", "-m", "3G"] + NODE0 +
+            ["-object", "memory-backend-ram,id=m1,size=1G",
+             "-numa", "node,nodeid=1,memdev=m1" + (f",memmap-type={mtype}" if mtype else "")])
+
+
+def spmem_args(dev="node=1"):
+    """sp-mem's configuration, -device sp-mem,id=dev1,memdev=sp0,DEV;
+    DEV None: neither the device nor its backend (node 1 empty, maxmem kept)"""
+    return (["-machine", "q35", "-m", "2G,maxmem=4G"] + NODE0 +
+            (["-object", "memory-backend-ram,id=sp0,size=1G"] if dev else []) +
+            ["-numa", "node,nodeid=1"] +
+            (["-device", f"sp-mem,id=dev1,memdev=sp0,{dev}"] if dev else []))
+
+
 def configs(sid, patched):
-    node0 = ["-object", "memory-backend-ram,id=m0,size=2G",
-             "-numa", "node,nodeid=0,memdev=m0,cpus=0"]
-    dev = ["-object", "memory-backend-ram,id=sp0,size=1G", "-numa", "node,nodeid=1"]
     out = []
     if sid:
-        out.append(Config("sp-mem", "spmem", sid,
-                          ["-machine", "q35", "-m", "2G,maxmem=4G"] + node0 + dev +
-                          ["-device", "sp-mem,id=dev1,memdev=sp0,node=1"], "sp0", "dev1",
+        out.append(Config("sp-mem", "spmem", sid, spmem_args(), "sp0", "dev1",
                           qemulib.E820_SOFT_RESERVED))
         out.append(Config("pc-dimm", "spmem", sid,
-                          ["-machine", "q35", "-m", "2G,slots=1,maxmem=4G"] + node0 + dev +
-                          ["-device", "pc-dimm,id=dev1,memdev=sp0,node=1"], "sp0", "dev1",
+                          ["-machine", "q35", "-m", "2G,slots=1,maxmem=4G"] + NODE0 +
+                          ["-object", "memory-backend-ram,id=sp0,size=1G",
+                           "-numa", "node,nodeid=1",
+                           "-device", "pc-dimm,id=dev1,memdev=sp0,node=1"], "sp0", "dev1",
                           None))
     if patched:
-        out.append(Config("memmap", "memmap", patched,
-                          ["-machine", "q35,max-ram-below-4g=2G", "-m", "3G"] + node0 +
-                          ["-object", "memory-backend-ram,id=m1,size=1G",
-                           "-numa", "node,nodeid=1,memdev=m1,memmap-type=spm"], "m1", None,
+        out.append(Config("memmap", "memmap", patched, memmap_args(), "m1", None,
                           qemulib.E820_SOFT_RESERVED))
     return out
 
@@ -448,13 +476,106 @@ class Dax:
                 f"system_reset: {show(self.rebooted)} (source before: {show(self.before)})")
 
 
+# -- mode "mismatch": a destination started with another setting ---------------
+# (interface, case, source's options, destination's options); all paused (-S)
+MISMATCH = [
+    ("memmap", "spm->normal", memmap_args("spm"), memmap_args(None)),
+    ("memmap", "normal->spm", memmap_args(None), memmap_args("spm")),
+    ("spmem", "sp-mem->none", spmem_args(), spmem_args(None)),
+    ("spmem", "addr 4G->5G", spmem_args(), spmem_args("node=1,addr=0x140000000")),
+    ("spmem", "node 1->0", spmem_args(), spmem_args("node=0")),
+]
+
+
+def memory_map(vm):
+    """what the guest would be told of its memory: the entries of fw_cfg
+    etc/e820 and the memory devices (address, node)"""
+    return ([e820_str([e]) for e in sorted(vm.e820())] +
+            [f"{d['type']} 0x{d['data']['addr']:x} node {d['data'].get('node')}"
+             for d in vm.qmp("query-memory-devices")])
+
+
+def measure_mismatch(binary, name, src_args, dst_args, work, timeout):
+    """migrate a -S source to a file and load it into a destination with
+    other options: (cell, evidence)"""
+    stream = os.path.join(work, "mismatch.stream")
+    if os.path.exists(stream):
+        os.unlink(stream)
+    vm = qemulib.Qemu(binary, ["-S"] + src_args, accel="tcg", qtest=True, timeout=20)
+    vm.start()
+    try:
+        src_map = memory_map(vm)
+        vm.qmp("migrate", uri=f"file:{stream}")
+        end = time.monotonic() + timeout
+        while (info := vm.qmp("query-migrate")).get("status") not in ("completed", "failed"):
+            if time.monotonic() > end:
+                raise Fail(f"{name}: source migration still {info.get('status')}")
+            time.sleep(0.1)
+    finally:
+        vm.stop()
+    total = info.get("ram", {}).get("total", 0)
+    ev = f"source: query-migrate {info['status']}, ram total {total} B"
+    if info["status"] != "completed":
+        return f"fails on the source: {info.get('error-desc')}", f"{ev}: {info.get('error-desc')}"
+    vm = qemulib.Qemu(binary, ["-S", "-incoming", f"file:{stream}"] + dst_args,
+                      accel="tcg", qtest=True, timeout=20)
+    try:
+        vm.start()
+        wait_incoming(vm, timeout)
+        dst_map = memory_map(vm)
+        st = vm.qmp("query-status")["status"]
+    except (Fail, qemulib.QemuError):
+        vm.stop()
+        err = error_line(vm.stderr)
+        return f"fails on the destination: {err}", f"{ev}; destination exit {vm.returncode}: {err}"
+    finally:
+        vm.stop()
+    ev += (f"; destination {st}, query-migrate completed; source [{', '.join(src_map)}]; "
+           f"destination [{', '.join(dst_map)}]")
+    gone = [x for x in src_map if x not in dst_map]
+    new = [x for x in dst_map if x not in src_map]
+    if not gone and not new:
+        return f"loads; memory map unchanged (stream RAM {fmt_gib(total)})", ev
+    return (f"loads silently, memory map changed: {', '.join(gone) or 'nothing'} -> "
+            f"{', '.join(new) or 'nothing'} (stream RAM {fmt_gib(total)})"), ev
+
+
+def run_mismatch(o, result):
+    """the migrate-mismatch question: one cell per interface"""
+    binaries = {"memmap": o.patched, "spmem": o.sid}
+    for iface in ("memmap", "spmem"):
+        if not binaries[iface]:
+            result("SKIP", f"migrate-mismatch {iface}: no QEMU")
+            continue
+        cells, evs = [], []
+        for i, name, src, dst in MISMATCH:
+            if i != iface:
+                continue
+            print(f"  cmd  {name}: source {cmdline(binaries[i], src)}; destination "
+                  f"{cmdline(binaries[i], dst)}", flush=True)
+            try:
+                cell, ev = measure_mismatch(binaries[i], name, src, dst, o.workdir,
+                                            o.migrate_timeout)
+            except Exception as e:           # noqa: BLE001 - reported as FAIL
+                result("FAIL", f"migrate-mismatch {iface} {name}: could not measure: "
+                       f"{type(e).__name__}: {e}")
+                break
+            print(f"  data {name}: {ev}", flush=True)
+            result("PASS", f"measured: migrate-mismatch {iface} {name}: {cell}")
+            cells.append(f"{name}: {cell}")
+            evs.append(f"{name}: {ev}")
+        else:
+            compare_row("migrate-mismatch", iface, "; ".join(cells), " || ".join(evs),
+                        "SPMEM_MIGRATE_MODE=mismatch scripts/spmem-migrate.sh")
+
+
 # -- verdicts --------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sid", help="Debian sid's QEMU 11.1.3 (sp-mem, pc-dimm)")
     ap.add_argument("--patched", help="the patched QEMU 10.2.2 (memmap-type)")
     ap.add_argument("--workdir", required=True)
-    ap.add_argument("--mode", choices=("paused", "running", "all"), default="all")
+    ap.add_argument("--mode", choices=("paused", "running", "mismatch", "all"), default="all")
     ap.add_argument("--migrate-timeout", type=float, default=60)
     ap.add_argument("--boot-timeout", type=float, default=50)
     o = ap.parse_args()
@@ -472,8 +593,11 @@ def main():
     def result(res, msg):
         results.record(res, msg)
 
-    modes = ["paused", "running"] if o.mode == "all" else [o.mode]
+    modes = ["paused", "running", "mismatch"] if o.mode == "all" else [o.mode]
     for mode in modes:
+        if mode == "mismatch":
+            run_mismatch(o, result)
+            continue
         q = f"migrate-{mode}"
         if not o.sid:
             result("SKIP", f"{q}: sp-mem and pc-dimm: no sid QEMU")
