@@ -18,6 +18,8 @@
 #   migrate  scripts/spmem-migrate.sh: does the range's content migrate
 #            (the reproducer of docs/upstream/sp-mem-migration-bug.md)
 #   libvirt  scripts/compare-libvirt.sh: both through a private libvirtd
+#   nested   NESTED_SPMEM=1 scripts/nested.sh: the range on a device-DAX
+#            backend (/dev/dax0.0 inside the nested L1 guest), both
 #   code     tests/compare/code_reach.py: the lines and files each adds
 # Every cell must be measured for both interfaces (or show the error that
 # says it cannot be expressed); a part that fails, or a cell left empty,
@@ -49,7 +51,7 @@ if [ "${1:-}" = --smoke ]; then
     set -- guest
 fi
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(guest probes pciwin migrate libvirt code)
+[ ${#parts[@]} -gt 0 ] || parts=(guest probes pciwin migrate libvirt nested code)
 export COMPARE_ROWS=$C/rows.tsv
 rm -rf "$C"; mkdir -p "$C/logs"
 
@@ -127,8 +129,9 @@ for p in "${parts[@]}"; do
     pciwin) part pciwin env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-pciwin.sh" ;;
     migrate) part migrate env MEMMAP_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/spmem-migrate.sh" ;;
     libvirt) part libvirt env QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/compare-libvirt.sh" ;;
+    nested) part nested env NESTED_SPMEM=1 NESTED_QEMU="$memmap" SPMEM_QEMU="$spmem" "$S/nested.sh" ;;
     code) part code python3 "$ROOT/tests/compare/code_reach.py" ;;
-    *) die "unknown part '$p' (guest probes pciwin migrate libvirt code)" ;;
+    *) die "unknown part '$p' (guest probes pciwin migrate libvirt nested code)" ;;
     esac
 done
 
