@@ -11,7 +11,9 @@
 #  - tests/cache-inputs.txt lists every input of each cached step
 #    (tests/lib/cache_inputs.py check, and its self-test);
 #  - judge_step and the result store reject crafted logs
-#    (tests/lib/judge_test.sh).
+#    (tests/lib/judge_test.sh);
+#  - COMPARISON.md's renderer refuses a cell a reader cannot follow
+#    (tests/compare/render_test.py).
 # Last line "repo: N passed, N failed, N skipped".
 #  - the script index in docs/layout.md is the scripts' headers
 #    (scripts/check-repo.sh --layout rewrites it).
@@ -140,5 +142,11 @@ if out=$("$ROOT/tests/lib/judge_test.sh" 2>&1); then
     pass "judge_step and the result store reject every crafted log ($(tail -1 <<<"$out"))"
 else
     fail "judge_step or the result store let a crafted log through: $(grep '^FAIL' <<<"$out" | paste -sd';')"
+fi
+# render.py (make compare) on crafted cells: each gap fails
+if out=$(python3 "$ROOT/tests/compare/render_test.py" 2>&1); then
+    pass "make compare refuses every crafted cell without evidence or a command of this repository ($(tail -1 <<<"$out"))"
+else
+    fail "make compare lets a crafted cell through: $(grep '^FAIL' <<<"$out" | paste -sd';')"
 fi
 verdict repo
