@@ -13,6 +13,7 @@ SPMEM_QEMU=${SPMEM_QEMU:-}                          # a QEMU with sp-mem; defaul
 ASSETS=${GUEST_ASSETS:-$CACHE/guest/assets.env}     # the test guest (scripts/guest-assets.sh)
 TIMEOUT=${COMPARE_GUEST_TIMEOUT:-300}               # seconds for one guest boot (TCG)
 EXAMPLES=$ROOT/contrib/libvirt
+WRAPPER=$EXAMPLES/qemu-memmap-wrapper                # the wrapper route's <emulator> (its figures only)
 PARSER=$ROOT/tests/guest/parse_report.py
 # what scripts/libvirtd-private.sh and scripts/libvirt-domains.sh use:
 # the daemon's state (apart from make libvirt's), the folder it sees as
@@ -85,21 +86,26 @@ xml_taints() {
     tr ',' '\n' <<<"$1" | sed 's/^ *//' | grep -vx high-privileges | paste -sd, | sed 's/,/, /g'
 }
 
-# hidden_note VIRSH-REASON: for a cell, when virsh start showed something
-# else than QEMU's error
-hidden_note() {
-    [ -n "$1" ] || return 0
-    case $1 in
-    *"'-mon' is deprecated"*) echo "; a failed virsh start shows QEMU's '-mon' deprecation warning, the error only in the domain log" ;;
-    *) echo "; a failed virsh start does not show QEMU's error (only the domain log does)" ;;
-    esac
-}
-
 # cmdline_excerpt NAME: the memory and NUMA part of the command line
-# libvirt generated for NAME, one option a line
+# libvirt generated for NAME, one option a line, the guests' folder
+# written @CACHE@ as in the examples
 cmdline_excerpt() {
     argv "$1" | sed 's/ \\$//' |
-        grep -E '^-(machine|m|numa) |^-object .*memory-backend|^-device sp-mem'
+        grep -E '^-(machine|m|numa) |^-object .*memory-backend|^-device sp-mem' |
+        sed "s|$GUESTS/|@CACHE@/|g"
+}
+
+# mem_lines NAME: virsh dominfo's memory lines and virsh dommemstat's
+# output (what mem_read read), compact: the evidence of a cell
+mem_lines() {
+    printf 'virsh dominfo: %s | virsh dommemstat: %s\n' \
+        "$(grep -E '^(Max|Used) memory:' "$LV/mem/$1.dominfo" | tr -s ' ' | paste -sd';' | sed 's/;/; /g')" \
+        "$(tr -s ' ' <"$LV/mem/$1.dommemstat" | sed '/^$/d' | paste -sd';' | sed 's/;/; /g')"
+}
+
+# mem_cell: from mem_out (mem_check's), the figures for a cell
+mem_cell() {
+    sed -n 's/^figures: //p' <<<"$mem_out"
 }
 
 # needs XML: what the example adds to an ordinary libvirt domain: its
@@ -115,6 +121,9 @@ out = []
 m = d.find("maxMemory")
 if m is not None:
     out.append("<maxMemory slots='%s'> %s %s" % (m.get("slots"), m.text, m.get("unit", "KiB")))
+b = d.find("devices/memballoon")
+if b is not None and b.get("model") == "none":
+    out.append("<memballoon model='none'/>")
 args = [a.get("value") for a in d.iter(Q + "arg")]
 opts = []
 for opt, val in zip(args[::2], args[1::2]):
@@ -131,12 +140,11 @@ PY
 
 # fails_with NAME WHAT PATTERN XML EMULATOR SED...: the example changed
 # by SED must not start, and QEMU's error (from the domain log: virsh
-# does not always show it) must match PATTERN; sets $err, and $hidden
-# to what virsh said instead when that is not QEMU's error
+# does not always show it) must match PATTERN; sets $err
 fails_with() {
     local name=$1 what=$2 pat=$3 xml=$4 emu=$5 out
     shift 5
-    err="" hidden=""
+    err=""
     start_fails "$name" "$what" "$xml" "$emu" "$@" || return 1
     # virsh's own reason, after its "error: Failed to start domain"
     out=$(grep -m1 '^error: [^F]' <<<"$out" | sed 's/^error: //')
@@ -148,7 +156,6 @@ fails_with() {
     fi
     local note=""
     if [[ $out != *"${err#qemu-system-x86_64: }"* ]]; then
-        hidden=$out
         note=" (not QEMU's error, which is only in the domain log)"
     fi
     pass "$what: virsh start fails: ${out:-no reason}$note; domain log: $err"
@@ -156,18 +163,21 @@ fails_with() {
 }
 
 # road IFACE NAME XML EMULATOR: the example as domain NAME: defined,
-# started paused (the command line, taints, virsh dominfo's figures and,
-# for sp-mem, where QEMU put the device are read here, before any
-# monitor command taints the domain further), resumed, and let run to
-# the guest's report, which must show the spm range as a dax device on
-# node 1.  Sets r_start (virsh start's outcome), r_dax (the guest's
-# "@@ dax" line), r_argv, r_taints, r_used, r_warn (QEMU's first warning).
+# started paused (the command line, taints, virsh dominfo's and virsh
+# dommemstat's figures and, for sp-mem, where QEMU put the device are
+# read here, before any monitor command taints the domain further),
+# resumed, and let run to the guest's report, which must show the spm
+# range as a dax device on node 1; then libvirt's figures are checked
+# against what the guest was given (mem_check, libvirt-domains.sh).
+# Sets r_start (virsh start's outcome), r_dax (the guest's "@@ dax"
+# line), r_argv, r_taints, r_mem (the figures, for a cell), r_memlines
+# (virsh's output lines).
 road() {
-    local iface=$1 name=$2 xml=$3 emu=$4 file out t0 log devs size node kib
+    local iface=$1 name=$2 xml=$3 emu=$4 file out t0 log devs size node warn note
     # domain-hybrid.xml: node 0's 2 GiB fill q35's RAM below 4 GiB, node 1
     # follows at 4 GiB; sp-mem's address is QEMU's choice (asked below)
     local start=0x100000000
-    r_start="" r_dax="" r_argv="" r_taints="" r_used="" r_warn=""
+    r_start="" r_dax="" r_argv="" r_taints="" r_mem="" r_memlines=""
     log=$GUESTS/$name.serial.log
     if ! file=$(render "$xml" "$name" "$emu"); then
         fail "$iface: $file"; r_start="not run: $file"; return
@@ -182,17 +192,15 @@ road() {
     fi
     r_taints=$(taints "$name")
     r_argv=$(cmdline_excerpt "$name")
-    # virsh dominfo: Max memory is the definition's <memory>, Used memory
-    # what the running QEMU reports (its balloon: its RAM size)
-    out=$(vsh dominfo "$name")
-    kib=$(sed -n 's/^Max memory: *\([0-9]*\) KiB/\1/p' <<<"$out")
-    r_used="max memory $(( ${kib:-0} / 1024 / 1024 )) GiB"
-    kib=$(sed -n 's/^Used memory: *\([0-9]*\) KiB/\1/p' <<<"$out")
-    r_used+=", used memory $(( ${kib:-0} / 1024 / 1024 )) GiB"
+    mem_read "$name"
+    r_memlines=$(mem_lines "$name")
     echo "  QEMU command line libvirt generated for $name (from its domain log):"
     argv "$name" | indent
-    r_warn=$(qemu_stderr "$name" | grep -m1 'warning: ' | sed 's/^[0-9T:.-]*Z //')
-    pass "$iface: virsh define + start ($emu): tainted: $r_taints; virsh dominfo: $r_used${r_warn:+; QEMU warns: $r_warn}"
+    # QEMU 11.1 warns about the '-mon' option libvirt 9.0 generates
+    warn=$(qemu_stderr "$name" | grep -m1 'warning: ' | sed 's/^[0-9T:.-]*Z //')
+    note=""
+    [ -z "$warn" ] || note="; QEMU warns about the command line libvirt 9.0 generated: $warn"
+    pass "$iface: virsh define + start ($emu): tainted: $r_taints; $r_memlines$note"
     if [ "$iface" = spmem ]; then
         # QEMU chooses the device's address: ask it (QMP; "info numa"
         # would abort this QEMU, see numa_probe)
@@ -233,6 +241,27 @@ print(hex(d[0]["addr"]), d[0]["size"], d[0]["node"]) if d else print("- - -")' "
         r_start="virsh start boots; the guest's report fails: $(grep -m1 FAIL <<<"$out")"
     fi
     printf '%s\n' "$out" | indent
+    mem_check "$iface" "$name" "$xml" "$file" "$log"
+    r_mem=$(mem_cell)
+}
+
+# wrapper_figures: the wrapper route (domain-wrapper.xml, node 1 a
+# <cell>) started paused, libvirt's figures read and checked (no boot:
+# make libvirt boots it); sets w_mem, w_memlines
+wrapper_figures() {
+    local name=memmap-cmp-wrapper file out
+    w_mem="" w_memlines=""
+    install_wrapper "$LV/bin/patched" "$QEMU"
+    if ! file=$(render domain-wrapper.xml "$name" "$LV/bin/patched/qemu-memmap-wrapper") ||
+        ! out=$(redefine "$name" "$file") || ! out=$(vsh start --paused "$name" 2>&1); then
+        fail "memmap: wrapper route: ${out:-$file}"
+        return
+    fi
+    mem_read "$name"
+    vsh destroy "$name" >/dev/null 2>&1
+    w_memlines=$(mem_lines "$name")
+    mem_check "memmap: wrapper route (domain-wrapper.xml, started paused)" "$name" domain-wrapper.xml "$file"
+    w_mem=$(mem_cell)
 }
 
 # numa_probe IFACE NAME: HMP "info numa" through virsh on the domain
@@ -327,20 +356,24 @@ pass "libvirtd: $(/usr/sbin/libvirtd --version | awk '{print $NF}'), private dae
 if [ "$have_memmap" = 1 ]; then
     say "compare-libvirt: memmap: domain-hybrid.xml, $("$QEMU" -version | head -1)"
     road memmap memmap-cmp-hybrid domain-hybrid.xml "$QEMU"
-    memmap_start=$r_start memmap_dax=$r_dax memmap_argv=$r_argv memmap_taints=$r_taints memmap_used=$r_used memmap_warn=$r_warn
+    memmap_start=$r_start memmap_dax=$r_dax memmap_argv=$r_argv memmap_taints=$r_taints
+    memmap_mem=$r_mem memmap_memlines=$r_memlines
     numa_probe memmap memmap-cmp-hybrid
     memmap_numa=$r_numa
     fails_with memmap-cmp-hybrid-m "memmap: hybrid without its '-m 3G'" \
         'qemu-system-x86_64: .*total memory for NUMA nodes' domain-hybrid.xml "$QEMU" \
         "/<qemu:arg value='-m'\/>/d" "/<qemu:arg value='3G'\/>/d"
-    memmap_no_m=$err memmap_hidden=$hidden
+    memmap_no_m=$err
+    wrapper_figures
     compare_row libvirt memmap \
-        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml") (or qemu-memmap-wrapper: node 1 stays a <cell>, domain-wrapper.xml); tainted: $(xml_taints "$memmap_taints"); virsh dominfo: $memmap_used$(hidden_note "$memmap_hidden")${memmap_numa:+; $memmap_numa}" \
+        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml"); tainted: $(xml_taints "$memmap_taints"); libvirt's memory figures: ${memmap_mem:-not read} (node 1 is on <qemu:commandline>: libvirt cannot count it); wrapper route instead (qemu-memmap-wrapper, node 1 a <cell>, domain-wrapper.xml): ${w_mem:-not read}${memmap_numa:+; $memmap_numa}" \
         "${memmap_dax:-no @@ dax line}
+hybrid: $memmap_memlines
+wrapper: ${w_memlines:-not read}
 libvirt 9.0 generated: $(paste -sd' ' <<<"$memmap_argv")
-domain log: tainted: $memmap_taints (high-privileges: this test's qemu.conf runs QEMU as root)${memmap_warn:+; $memmap_warn}
-without -m 3G: ${memmap_no_m:-?}${memmap_hidden:+ (virsh: $memmap_hidden)}" \
-        "scripts/compare-libvirt.sh; domain log $R/var/log/libvirt/qemu/memmap-cmp-hybrid.log, serial log $GUESTS/memmap-cmp-hybrid.serial.log"
+domain log: tainted: $memmap_taints (high-privileges: this test's qemu.conf runs QEMU as root)
+without -m 3G: ${memmap_no_m:-?}" \
+        "scripts/compare-libvirt.sh"
 fi
 
 # --- upstream: domain-spmem.xml with QEMU 11.1 ----------------------------------
@@ -354,17 +387,18 @@ if [ "$have_spmem" = 1 ]; then
         fail "spmem: libvirt cannot probe $SPMEM_QEMU: $(head -3 <<<"$caps")"
     fi
     road spmem memmap-cmp-spmem domain-spmem.xml "$SPMEM_QEMU"
-    spmem_start=$r_start spmem_dax=$r_dax spmem_argv=$r_argv spmem_taints=$r_taints spmem_used=$r_used spmem_warn=$r_warn
+    spmem_start=$r_start spmem_dax=$r_dax spmem_argv=$r_argv spmem_taints=$r_taints
+    spmem_mem=$r_mem spmem_memlines=$r_memlines
     numa_probe spmem memmap-cmp-spmem
     spmem_numa=$r_numa
     fails_with memmap-cmp-spmem-nomax "spmem: without <maxMemory>" \
         'qemu-system-x86_64: .*maxmem' domain-spmem.xml "$SPMEM_QEMU" "/<maxMemory/d"
-    spmem_no_max=$err spmem_hidden=$hidden
+    spmem_no_max=$err
     fails_with memmap-cmp-spmem-cell "spmem: node 1 as <cell id='1' memory='0'>" \
         "qemu-system-x86_64: .*doesn't take value '0'" domain-spmem.xml "$SPMEM_QEMU" \
         "/<qemu:arg value='-numa'\/>/d" "/<qemu:arg value='node,nodeid=1'\/>/d" \
         "s|^\( *\)</numa>|\1  <cell id='1' memory='0' unit='MiB'/>\n\1</numa>|"
-    spmem_cell0=$err spmem_hidden=${spmem_hidden:-$hidden}
+    spmem_cell0=$err
     # sp-mem takes no slot; libvirt wants a slot count all the same
     spmem_slots=""
     if ! file=$(render domain-spmem.xml memmap-cmp-spmem-slots "$SPMEM_QEMU" "s| slots='[0-9]*'||"); then
@@ -380,14 +414,15 @@ if [ "$have_spmem" = 1 ]; then
     [ -z "$spmem_slots" ] || spmem_notes+="; slots required"
     [ -z "$spmem_cell0" ] || spmem_notes+="; <cell id='1' memory='0'> fails"
     compare_row libvirt spmem \
-        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); virsh dominfo: $spmem_used$(hidden_note "$spmem_hidden")${spmem_numa:+; $spmem_numa}" \
+        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); libvirt's memory figures: ${spmem_mem:-not read} (the sp-mem device is on <qemu:commandline>: libvirt cannot count it)${spmem_numa:+; $spmem_numa}" \
         "${spmem_dax:-no @@ dax line}
+$spmem_memlines
 libvirt 9.0 generated: $(paste -sd' ' <<<"$spmem_argv")
-domain log: tainted: $spmem_taints (high-privileges: this test's qemu.conf runs QEMU as root)${spmem_warn:+; $spmem_warn}
-without <maxMemory>: ${spmem_no_max:-?}${spmem_hidden:+ (virsh: $spmem_hidden)}
+domain log: tainted: $spmem_taints (high-privileges: this test's qemu.conf runs QEMU as root)
+without <maxMemory>: ${spmem_no_max:-?}
 <cell id='1' memory='0'>: ${spmem_cell0:-?}
 <maxMemory> without slots: ${spmem_slots:-defined}" \
-        "scripts/compare-libvirt.sh; domain log $R/var/log/libvirt/qemu/memmap-cmp-spmem.log, serial log $GUESTS/memmap-cmp-spmem.serial.log; emulator $SPMEM_QEMU"
+        "scripts/compare-libvirt.sh"
 fi
 
 # --- done: stop the daemon, the host must be as it was -------------------------

@@ -83,12 +83,52 @@ numa_view() {
         "$(sed -n 's/^node \([0-9]*\) memmap-type: \([a-z]*\).*/\1:\2/p' <<<"$out" | tr -d '\r' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 }
 
+# mem_read NAME: virsh dominfo and dommemstat of the running domain NAME
+# into $LV/mem/NAME.dominfo, .dommemstat (read before the guest runs: a
+# guest that powers off has no figures)
+mem_read() {
+    mkdir -p "$LV/mem"
+    vsh dominfo "$1" >"$LV/mem/$1.dominfo" 2>&1
+    vsh dommemstat "$1" >"$LV/mem/$1.dommemstat" 2>&1
+}
+
+# mem_figures NAME: "Max memory M KiB, Used memory U KiB; dommemstat
+# actual A" (what mem_read read, compact)
+mem_figures() {
+    local f=$LV/mem/$1 max used ms
+    max=$(sed -n 's/^Max memory: *\([0-9]* KiB\)/\1/p' "$f.dominfo")
+    used=$(sed -n 's/^Used memory: *\([0-9]* KiB\)/\1/p' "$f.dominfo")
+    ms=$(grep -E '^(actual|rss|last_update|swap_in|available|usable) ' "$f.dommemstat" | paste -sd, | sed 's/,/, /g')
+    printf 'dominfo Max memory %s, Used memory %s; dommemstat %s\n' "${max:-?}" "${used:-?}" "${ms:-(nothing)}"
+}
+
+# mem_check WHAT NAME EXAMPLE XML [SERIAL-LOG]: tests/libvirt/memfigures.py
+# on what mem_read read for NAME, against the XML it was defined from and
+# the guest's report; one check, PASS (saying which figures are known
+# limitations, and why) or FAIL.  Sets mem_out (the checker's output).
+mem_check() {
+    local what=$1 name=$2 ex=$3 xml=$4 serial=${5:-} known
+    local -a opt=()
+    [ -z "$serial" ] || opt=(--serial "$serial")
+    if mem_out=$(python3 "$ROOT/tests/libvirt/memfigures.py" --xml "$xml" --example "$ex"             --dominfo "$LV/mem/$name.dominfo" --dommemstat "$LV/mem/$name.dommemstat"             --known "$ROOT/tests/libvirt/known-limits.tsv" "${opt[@]}" 2>&1); then
+        known=$(grep -c '^KNOWN' <<<"$mem_out")
+        if [ "$known" = 0 ]; then
+            pass "$what: libvirt's memory figures = what the guest was given: $(mem_figures "$name")"
+        else
+            pass "$what: libvirt's memory figures: $(mem_figures "$name"); $known of them wrong for a known, listed reason (tests/libvirt/known-limits.tsv, KNOWN below)"
+        fi
+    else
+        fail "$what: libvirt's memory figures disagree with what the guest was given: $(mem_figures "$name")"
+    fi
+    printf '%s\n' "$mem_out" | indent
+}
+
 # --- the examples: started, checked, left booting ---------------------------------
 
 # route NAME EXAMPLE EMULATOR NODES TYPES CHECKS...: define and start
 # paused, "info numa" must show NODES nodes with TYPES ("1:spm 2:reserved"),
 # print the command line, let the guest boot (booted checks its CHECKS)
-declare -A boot_checks=() boot_t0=()
+declare -A boot_checks=() boot_t0=() boot_xml=()
 route() {
     local r=$1 xml=$2 emu=$3 nodes=$4 types=$5 name=memmap-$1 file out got
     shift 5
@@ -109,6 +149,7 @@ route() {
     else
         fail "$r: info numa shows '$got', expected '$nodes|$types'"
     fi
+    mem_read "$name"
     echo "  QEMU command line of the $r route (/var/log/libvirt/qemu/$name.log, environment first):"
     argv "$name" | indent
     if grep -q '^qemu-memmap-wrapper: ' "$(domlog "$name")"; then
@@ -120,6 +161,7 @@ route() {
     fi
     boot_checks[$r]="$*"
     boot_t0[$r]=$SECONDS
+    boot_xml[$r]="$xml $file"
 }
 
 # booted NAME: wait for the guest route NAME resumed to power off, then
@@ -140,6 +182,8 @@ booted() {
         fail "$r: guest checks failed (serial log: $log): ${boot_checks[$r]}"
     fi
     printf '%s\n' "$out" | indent
+    # shellcheck disable=SC2086 # example and rendered file, two words
+    mem_check "$r" "$name" ${boot_xml[$r]} "$log"
 }
 
 # start_fails NAME WHAT XML EMULATOR [SED...]: the example changed by SED,

@@ -12,14 +12,19 @@
 # First tests/libvirt/wrapper-test.sh (the wrapper alone).  Then, for
 # each example (wrapper, hybrid, small), the domain is defined and started
 # paused through virsh, "info numa" must show each node's memmap-type,
-# the QEMU command line libvirt generated is printed, and the guest (OVMF,
-# direct kernel boot of tests/guest's kernel and initramfs) is let run.
+# the QEMU command line libvirt generated is printed, virsh dominfo and
+# virsh dommemstat are read, and the guest (OVMF, direct kernel boot of
+# tests/guest's kernel and initramfs) is let run.
 # While the three boot: the same XML with the unpatched QEMU must fail
 # "virsh start" with QEMU's error about memmap-type, bad
 # QEMU_NUMA_MEMMAP_TYPE values must fail it with the wrapper's one-line
 # error, the wrapper without the variable must change nothing, and the
 # small guest without max-ram-below-4g must fail with QEMU's hint.  Then
-# each guest's serial log must pass tests/guest/parse_report.py.
+# each guest's serial log must pass tests/guest/parse_report.py, and
+# libvirt's memory figures (dominfo Max memory, Used memory, dommemstat
+# actual) must be what the guest was given, by its XML and its own
+# report (tests/libvirt/memfigures.py; a figure libvirt cannot get right
+# passes only as listed in tests/libvirt/known-limits.tsv, and says so).
 #
 # libvirtd (9.0, bookworm's libvirt-daemon + libvirt-daemon-driver-qemu,
 # installed with apt-get when missing) runs as root in a private mount
@@ -69,6 +74,14 @@ if out=$(CACHE=$CACHE "$ROOT/tests/libvirt/wrapper-test.sh" "$WRAPPER" 2>&1); th
     pass "wrapper unit test (tests/libvirt/wrapper-test.sh): $(tail -1 <<<"$out")"
 else
     fail "wrapper unit test (tests/libvirt/wrapper-test.sh): $(tail -1 <<<"$out")"
+    grep -v '^ok ' <<<"$out" | indent
+fi
+
+# the memory-figure checker alone, on measured virsh outputs, right and wrong
+if out=$(CACHE=$CACHE "$ROOT/tests/libvirt/memfigures-test.sh" 2>&1); then
+    pass "memory-figure checker unit test (tests/libvirt/memfigures-test.sh): $(tail -1 <<<"$out")"
+else
+    fail "memory-figure checker unit test (tests/libvirt/memfigures-test.sh): $(tail -1 <<<"$out")"
     grep -v '^ok ' <<<"$out" | indent
 fi
 
