@@ -1,5 +1,5 @@
 # The libvirt road's domains: define, start, check, judge.
-# Called by: sourced by libvirt.sh.
+# Called by: sourced by libvirt.sh and compare-libvirt.sh.
 #
 # The domains of scripts/libvirt.sh: contrib/libvirt/'s examples with
 # their placeholders filled in, defined, started, checked through "info
