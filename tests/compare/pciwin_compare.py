@@ -134,7 +134,7 @@ def layout(qemu, iface, cpu):
     args = memory_args(iface) + (["-cpu", cpu] if cpu else [])
     vm = Qemu(qemu, args, accel="qtest", timeout=30)
     start(vm)
-    with vm:
+    try:
         e820 = vm.e820()
         files = vm.fw_cfg_files()
         rme = None
@@ -142,6 +142,8 @@ def layout(qemu, iface, cpu):
             rme = struct.unpack("<Q", vm.fw_cfg_file(
                 "etc/reserved-memory-end"))[0]
         devs = vm.qmp("query-memory-devices") if iface == "spmem" else []
+    finally:
+        vm.stop()
     ram = [(a, a + n) for a, n, t in e820 if t == 1]
     reserved = [(a, a + n) for a, n, t in e820 if t == 2]
     if iface == "memmap":
