@@ -785,7 +785,7 @@ class Runner:
                         f"{d:+.0f} kB with the range against the same binary without it "
                         f"(VmRSS, -S, QMP up; median of {n})",
                         f"VmRSS kB with: {sw['rss']}; without: {swo['rss']}", how)
-            dt = (w["ready"] - wo["ready"]) * 1000
+            dt = round((w["ready"] - wo["ready"]) * 1000)
 
             def ms(xs):
                 return " ".join(f"{x * 1000:.0f}" for x in xs)
@@ -794,8 +794,8 @@ class Runner:
                 return max(sw[k]) >= min(swo[k]) and max(swo[k]) >= min(sw[k])
             noise = [name for k, name in (("ready", "time"), ("cpu", "CPU")) if overlap(k)]
             record("startup", iface,
-                        f"{dt:+.0f} ms with the range against the same binary without it, CPU "
-                        f"{(w['cpu'] - wo['cpu']) * 1000:+.0f} ms "
+                        f"{dt:+d} ms with the range against the same binary without it, CPU "
+                        f"{round((w['cpu'] - wo['cpu']) * 1000):+d} ms "
                         f"(exec to first query-status, TCG -S; median of {n}"
                         + ("; samples of both overlap in " + " and ".join(noise) if noise else "")
                         + ")",

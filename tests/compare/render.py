@@ -196,6 +196,9 @@ def main():
              "TCG" % (lock("guest", "kernel_version"), lock("guest", "kernel612_version"),
                       lock("guest", "kernel72_version"), lock("guest", "ovmf_version"),
                       lock("guest", "seabios_version"), lock("seabios", "base_version")))
+    lv = run("dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon").strip()
+    w.append("- libvirt (the libvirt row): Debian bookworm's libvirt-daemon %s "
+             "(scripts/deps.sh; bookworm's, not pinned)" % (lv or "?"))
     w.append("")
     counts = ", ".join("%d %s" % (len(tables[s]), title.lower()) for s, title, _ in SECTIONS)
     w.append("Rows: %s." % counts)
