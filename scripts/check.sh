@@ -289,7 +289,9 @@ if [ "$n" -gt 0 ]; then
     # upstream's -device sp-mem (Debian sid's QEMU 11.1.3) on the same
     # guest: the anchor of the comparison with the series
     cached_step spmem "$(step_key spmem)" "$S/spmem-smoke.sh"
-    # the comparison's smoke share: one spm range, OVMF, both interfaces
+    # the comparison's smoke share: two guest pairs (one spm range, two
+    # ranges 2 MiB apart), the probes, a mismatched migration destination,
+    # the code reach; both interfaces each
     cached_step compare-smoke "$(step_key compare-smoke "$bin")" env MEMMAP_QEMU="$QEMU_PATCHED" "$S/compare.sh" --smoke
     cached_step libvirt "$(step_key libvirt "$bin")" env QEMU="$QEMU_PATCHED" "$S/libvirt.sh"
     # Negative controls, last, in the tree and build every step above
