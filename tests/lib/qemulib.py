@@ -71,6 +71,10 @@ class Qemu:
         self.stop()
 
     def start(self):
+        # a second start would leave the first QEMU running, unowned
+        # (compare-pciwin did, until 'with' after start())
+        if self.proc is not None:
+            raise QemuError("QEMU already started: stop() it first")
         self.dir = tempfile.TemporaryDirectory(prefix="qemulib-")
         qmp_path = os.path.join(self.dir.name, "qmp.sock")
         qt_path = os.path.join(self.dir.name, "qtest.sock")
