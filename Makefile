@@ -1,5 +1,5 @@
 # Entry points; each target is one script in scripts/.  See README.md.
-.PHONY: help deps fetch tree export build check fresh timings docs demo guest nested seabios seabios-tree seabios-export libvirt mutate matrix-negative robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
+.PHONY: help deps fetch tree export build check fresh timings docs demo guest nested seabios seabios-tree seabios-export libvirt libvirt-tree libvirt-export libvirt-build mutate matrix-negative robust sanitize migrate bench spmem compare ci-local ci-validate clean distclean
 
 SHELL := /bin/bash
 TREE ?= tree/src
@@ -16,6 +16,8 @@ help:
 	@echo "make nested    an spm node on a real /dev/dax0.0 and on hugepages, in nested guests"
 	@echo "make seabios   build SeaBIOS with patches/seabios/ (bios-256k.bin, bios.bin)"
 	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
+	@echo "make libvirt-tree / libvirt-export   edit the libvirt series in tree/libvirt, like tree/export"
+	@echo "make libvirt-build   build libvirt 11.3.0 with patches/libvirt/ (QEMU driver, libvirtd, virsh, tests)"
 	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root)"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
 	@echo "make matrix-negative   a bug only a sanitizer sees: the CI matrix's asan-ubsan job must fail"
@@ -77,6 +79,15 @@ seabios-tree:
 
 seabios-export:
 	SERIES=seabios scripts/export.sh tree/seabios
+
+libvirt-tree:
+	SERIES=libvirt scripts/apply.sh tree/libvirt
+
+libvirt-export:
+	SERIES=libvirt scripts/export.sh tree/libvirt
+
+libvirt-build:
+	scripts/libvirt-build.sh
 
 mutate: fetch
 	scripts/mutate.sh

@@ -12,8 +12,10 @@
 #     patch, for the SeaBIOS series too (SeaBIOS has no checker of its
 #     own; its code also accepts /* */ comments and braces, so QEMU's
 #     rules cost it nothing and keep one style guard for both series).
+#     The libvirt series has its own checker instead, libvirt's
+#     syntax-check, which scripts/libvirt-tests.sh runs on its build.
 #
-#   scripts/check-series.sh qemu|seabios AMDIR
+#   scripts/check-series.sh qemu|seabios|libvirt AMDIR
 # Last line: "series-SERIES: N passed, N failed, N skipped".  AMDIR is
 # left with the series applied (branch "series") for the steps after.
 set -euo pipefail
@@ -59,6 +61,8 @@ prefix=$(series_prefix)
 case $SERIES in
 qemu) subject="^Subject: \\[$prefix [0-9]+/[0-9]+\\] [A-Za-z0-9_./, -]+: .+" ;;
 seabios) subject="^Subject: \\[$prefix [0-9]+/[0-9]+\\] [a-z0-9_./-]+: [A-Z].+" ;;
+# libvirt: "area: Summary" or "area: part: Summary" (qemu: capabilities: Add ...)
+libvirt) subject="^Subject: \\[$prefix [0-9]+/[0-9]+\\] [a-z0-9_./-]+(: [a-z0-9_./-]+)?: [A-Z].+" ;;
 esac
 # The one checkpatch warning that is waived: bios-tables-test's update
 # procedure adds expected ACPI tables under tests/data/acpi/ as new
@@ -66,7 +70,9 @@ esac
 # asks about SPDX for every new file that is not source code.
 waiver="^WARNING: Does new file 'tests/data/acpi/[^']*' need 'SPDX-License-Identifier'[?]$"
 for p in "${patches[@]}"; do
-    if [ ! -x "$checkpatch" ]; then
+    if [ "$SERIES" = libvirt ]; then
+        :   # libvirt's syntax-check (scripts/libvirt-tests.sh)
+    elif [ ! -x "$checkpatch" ]; then
         fail "checkpatch: $p: no $checkpatch (check-series.sh qemu applies the QEMU tree first)"
     else
         log=$LOGS/checkpatch-$p.log

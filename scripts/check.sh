@@ -268,6 +268,12 @@ else
 fi
 part "SeaBIOS with patches/seabios/ build" "$t0"
 
+# The companion libvirt series: hygiene, then libvirt's own test
+# programs and syntax-check on libvirt 11.3.0 built with it (the build
+# is kept for the libvirt step's patched libvirtd)
+suite series-libvirt "$S/check-series.sh" libvirt "$CACHE/check/libvirt-am"
+cached_step libvirt-series "$(step_key libvirt-series)" "$S/libvirt-tests.sh"
+
 if [ "$n" -gt 0 ]; then
     export QEMU_PATCHED=$build/qemu-system-x86_64 QEMU_BASE=$base_build/qemu-system-x86_64
     "$S/build.sh" "$src" "$build" qemu-system-x86_64

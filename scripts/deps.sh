@@ -20,7 +20,8 @@
 #
 # Groups: build (make demo and everything that builds QEMU or SeaBIOS or
 # boots a guest), check (what only make check's steps add), node
-# (scripts/node.sh: the pinned Node.js), libvirt (the private libvirtd), ci-local (make ci-local), matrix (the pipeline's
+# (scripts/node.sh: the pinned Node.js), libvirt (the private libvirtd),
+# libvirt-build (libvirt with patches/libvirt/, scripts/libvirt-build.sh), ci-local (make ci-local), matrix (the pipeline's
 # build matrix), fresh (scripts/fresh.sh).  A pristine bookworm
 # (debootstrap --variant=minbase, the debian:bookworm image) has only
 # apt and the Essential packages; everything else a script runs must be
@@ -62,11 +63,18 @@ debootstrap              check,fresh  debootstrap  fresh.sh: the pristine bookwo
 libvirt-daemon           libvirt  -        libvirt.sh: the private libvirtd
 libvirt-daemon-driver-qemu libvirt -       libvirt.sh
 libvirt-clients          libvirt  virsh    libvirt.sh, compare.sh
+libgnutls28-dev          libvirt-build  -  libvirt-build.sh: libvirt 11.3.0 from source
+libxml2-dev              libvirt-build  -  libvirt-build.sh
+libtirpc-dev             libvirt-build  -  libvirt-build.sh
+libjson-c-dev            libvirt-build  -  libvirt-build.sh: its QEMU driver
+libnl-3-dev              libvirt-build  -  libvirt-build.sh: its QEMU driver (network helpers)
+libnl-route-3-dev        libvirt-build  -  libvirt-build.sh
+xsltproc                 libvirt-build  xsltproc  libvirt-build.sh: generated sources
 rsync                    ci-local rsync    ci-local.sh: gitlab-ci-local copies the tree with rsync
 clang                    matrix   clang    ci-matrix.sh: the clang configuration
 TABLE
 )
-groups_all=(build check node libvirt ci-local matrix fresh)
+groups_all=(build check node libvirt libvirt-build ci-local matrix fresh)
 
 # rows GROUP...: the table's rows of GROUPs, "package tool" a line
 rows() {

@@ -2,8 +2,9 @@
 # Fetch and import the pinned pristine base of $SERIES as a git commit.
 # Called by: make fetch, check.sh, seabios.sh, the pipeline.
 #
-# Fetch the pinned orig tarball of $SERIES (QEMU, or SeaBIOS with
-# SERIES=seabios) with apt (private configuration),
+# Fetch the pinned orig tarball of $SERIES (QEMU, or SeaBIOS or libvirt
+# with SERIES=seabios|libvirt) with apt (private configuration; from
+# base_url with apt-helper when the lock file has one),
 # verify its sha256 and import it as one git commit with a fixed
 # identity and date, so the base commit id is the same on every
 # machine.  Result: bare repository $CACHE/base.git, tag $base_tag.
@@ -21,6 +22,15 @@ if git -C "$repo" rev-parse -q --verify "refs/tags/$tag" >/dev/null 2>&1; then
 fi
 
 mkdir -p "$dl"
+url=$(lock base_url)
+if [ -n "$url" ] && ! echo "$sum  $dl/$file" | sha256sum -c --status 2>/dev/null; then
+    # a pool address (libvirt.lock): apt's own downloader, no apt lists
+    say "fetch: downloading $pkg $ver source (orig tarball, $url)"
+    rm -f "$dl/$file.part"
+    run_logged "$LOGS/fetch.log" /usr/lib/apt/apt-helper download-file "$url" "$dl/$file.part" "SHA256:$sum" ||
+        die "could not download $url: is it still served? (log: $LOGS/fetch.log)"
+    mv "$dl/$file.part" "$dl/$file"
+fi
 if ! echo "$sum  $dl/$file" | sha256sum -c --status 2>/dev/null; then
     "$ROOT/scripts/apt-private.sh" update
     say "fetch: downloading $pkg $ver source (orig tarball)"

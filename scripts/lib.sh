@@ -12,14 +12,15 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Which patch series the series scripts (fetch-base.sh, apply.sh,
-# export.sh) work on: SERIES=qemu (default) or SERIES=seabios.  Each has
+# export.sh) work on: SERIES=qemu (default), seabios or libvirt.  Each has
 # its pins in $SERIES.lock, its mails in patches/$SERIES/ and its
 # pristine base in a bare repository in the cache.
 SERIES=${SERIES:-qemu}
 case $SERIES in
 qemu) BASE_GIT=$CACHE/base.git ;;
 seabios) BASE_GIT=$CACHE/seabios-base.git ;;
-*) printf 'error: unknown SERIES=%s (qemu or seabios)\n' "$SERIES" >&2; exit 1 ;;
+libvirt) BASE_GIT=$CACHE/libvirt-base.git ;;
+*) printf 'error: unknown SERIES=%s (qemu, seabios or libvirt)\n' "$SERIES" >&2; exit 1 ;;
 esac
 LOCKFILE=$ROOT/$SERIES.lock
 PATCHDIR=$ROOT/patches/$SERIES

@@ -74,6 +74,10 @@ PROBES = {
     # the guest kit as downloaded (kernels, OVMF, busybox; guest.lock
     # pins it, this is what the pins resolved to)
     "assets": lambda: cat(os.path.join(CACHE, "guest", "assets.env")),
+    # the libraries and tools libvirt 11.3.0 is built with
+    # (scripts/libvirt-build.sh; its compiler is in "env")
+    "lvbuild": lambda: sh("dpkg-query -W libgnutls28-dev libxml2-dev libtirpc-dev libjson-c-dev "
+                          "libnl-3-dev libnl-route-3-dev xsltproc libglib2.0-dev 2>&1"),
     # the libvirt daemon that runs the domain XML
     "libvirt": lambda: sh("dpkg-query -W libvirt-daemon libvirt-daemon-driver-qemu "
                           "libvirt-clients 2>&1"),
@@ -87,6 +91,7 @@ TOOLS = [
     (r"\bdebootstrap\b", "apt"),
     (r"guest-assets\.sh|assets\.env", "assets"),
     (r"\blibvirtd\b|\bvirsh\b", "libvirt"),
+    (r"libvirt-build\.sh", "lvbuild"),
 ]
 
 
