@@ -18,7 +18,7 @@ help:
 	@echo "make seabios-tree / seabios-export   edit the SeaBIOS series in tree/seabios, like tree/export"
 	@echo "make libvirt-tree / libvirt-export   edit the libvirt series in tree/libvirt, like tree/export"
 	@echo "make libvirt-build   build libvirt 11.3.0 with patches/libvirt/ (QEMU driver, libvirtd, virsh, tests)"
-	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root)"
+	@echo "make libvirt   the libvirt road: contrib/libvirt/ examples through a private libvirtd (root), Debian's and patches/libvirt/'s"
 	@echo "make mutate    break each rule of the series in turn; numa-memmap-test must fail each time"
 	@echo "make matrix-negative   a bug only a sanitizer sees: the CI matrix's asan-ubsan job must fail"
 	@echo "make robust    error matrix, long fuzz run (2000 configurations), guest-ABI identity"
@@ -73,6 +73,7 @@ seabios:
 
 libvirt:
 	scripts/libvirt.sh
+	scripts/libvirt-native.sh
 
 seabios-tree:
 	SERIES=seabios scripts/apply.sh tree/seabios

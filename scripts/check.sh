@@ -300,6 +300,11 @@ if [ "$n" -gt 0 ]; then
     # the code reach; both interfaces each
     cached_step compare-smoke "$(step_key compare-smoke "$bin")" env MEMMAP_QEMU="$QEMU_PATCHED" "$S/compare.sh" --smoke
     cached_step libvirt "$(step_key libvirt "$bin")" env QEMU="$QEMU_PATCHED" "$S/libvirt.sh"
+    # the native road: patches/libvirt/'s libvirtd boots both models
+    # (memmapType with this QEMU, sp-mem with QEMU 11.1.3), each with OVMF
+    # and the patched SeaBIOS
+    cached_step libvirt-native "$(step_key libvirt-native "$bin")" \
+        env QEMU="$QEMU_PATCHED" GUEST_SEABIOS_PATCHED="$sbp" "$S/libvirt-native.sh"
     # Negative controls, last, in the tree and build every step above
     # tested: one mutation per kind of rule must make the series' qtest
     # fail in the subtest that guards the rule, after a baseline run that

@@ -23,6 +23,7 @@ R=$LV/root
 GUESTS=$LV/guests
 SPM_SIZE=$((1 << 30))      # the spm range of both examples
 
+LIBVIRTD=/usr/sbin/libvirtd VIRSH=virsh   # the packaged libvirt (Debian's)
 # shellcheck source=scripts/libvirtd-private.sh
 . "$(dirname "$0")/libvirtd-private.sh"
 # shellcheck source=scripts/libvirt-domains.sh

@@ -127,12 +127,15 @@ mem_check() {
 
 # route NAME EXAMPLE EMULATOR NODES TYPES CHECKS...: define and start
 # paused, "info numa" must show NODES nodes with TYPES ("1:spm 2:reserved"),
-# print the command line, let the guest boot (booted checks its CHECKS)
-declare -A boot_checks=() boot_t0=() boot_xml=()
+# print the command line, let the guest boot (booted checks its CHECKS).
+# route_sed: sed expressions render applies to the example (default
+# none); route_fw: the guest's firmware, as the results name it
+declare -A boot_checks=() boot_t0=() boot_xml=() boot_fw=()
+route_sed=() route_fw=OVMF
 route() {
     local r=$1 xml=$2 emu=$3 nodes=$4 types=$5 name=memmap-$1 file out got
     shift 5
-    if ! file=$(render "$xml" "$name" "$emu"); then
+    if ! file=$(render "$xml" "$name" "$emu" "${route_sed[@]}"); then
         fail "$r: $file"; return
     fi
     if ! out=$(redefine "$name" "$file"); then
@@ -162,6 +165,7 @@ route() {
     boot_checks[$r]="$*"
     boot_t0[$r]=$SECONDS
     boot_xml[$r]="$xml $file"
+    boot_fw[$r]=$route_fw
 }
 
 # booted NAME: wait for the guest route NAME resumed to power off, then
@@ -177,7 +181,7 @@ booted() {
     fi
     # shellcheck disable=SC2086 # the checks are words
     if out=$(python3 "$PARSER" "$log" ${boot_checks[$r]} 2>&1); then
-        pass "$r: OVMF Linux guest through libvirt (off after $((SECONDS - boot_t0[$r])) s): ${boot_checks[$r]}"
+        pass "$r: ${boot_fw[$r]} Linux guest through libvirt (off after $((SECONDS - boot_t0[$r])) s): ${boot_checks[$r]}"
     else
         fail "$r: guest checks failed (serial log: $log): ${boot_checks[$r]}"
     fi

@@ -54,6 +54,7 @@ LV=$CACHE/libvirt        # everything of this script's, and the guests' files
 R=$LV/root               # what libvirtd sees as /etc/..., /run, /var
 GUESTS=$LV/guests        # @CACHE@ of the examples: NVRAM, serial logs, backing files
 
+LIBVIRTD=/usr/sbin/libvirtd VIRSH=virsh   # the packaged libvirt (Debian's)
 # shellcheck source=scripts/libvirtd-private.sh
 . "$(dirname "$0")/libvirtd-private.sh"
 # shellcheck source=scripts/libvirt-domains.sh

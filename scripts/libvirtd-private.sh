@@ -7,7 +7,12 @@
 # $LV/root, stopped by its PID), with virsh pointed at it.  Sourced by
 # scripts/libvirt.sh, not run; it uses that script's LV, R, GUESTS,
 # QEMU, WRAPPER and LOGS.
+# The daemon and client: LIBVIRTD and VIRSH, set by the sourcing script
+# before it sources this file (default: the packaged /usr/sbin/libvirtd
+# and virsh; scripts/libvirt-native.sh gives the patched build's).
 # shellcheck shell=bash
+LIBVIRTD=${LIBVIRTD:-/usr/sbin/libvirtd}
+VIRSH=${VIRSH:-virsh}
 
 # install_pkgs: install the libvirt group of scripts/deps.sh when missing;
 # empty output when they are there
@@ -77,7 +82,7 @@ stop_pid() {
 stop_leftovers() {
     local f pid
     pid=$(cat "$LV/libvirtd.pid" 2>/dev/null)
-    if our_pid "$pid" /usr/sbin/libvirtd; then
+    if our_pid "$pid" "$LIBVIRTD"; then
         say "libvirt: stopping the libvirtd a previous run left (pid $pid)"
         stop_pid "$pid"
     fi
@@ -111,7 +116,7 @@ stop_daemon() {
 
 vsh() {
     XDG_CONFIG_HOME=$LV/client XDG_CACHE_HOME=$LV/client XDG_RUNTIME_DIR=$LV/client \
-        timeout 90 virsh -q -c "qemu:///system?socket=$R/run/libvirt/libvirt-sock" "$@"
+        timeout 90 "$VIRSH" -q -c "qemu:///system?socket=$R/run/libvirt/libvirt-sock" "$@"
 }
 
 # setup_root: the files libvirtd sees instead of the host's
@@ -188,7 +193,7 @@ start_daemon() {
             mount -n --bind "$r/etc/passwd" /etc/passwd
             mount -n --bind "$r/etc/group" /etc/group
             mount -n --bind "$r/etc/libvirt" /etc/libvirt
-            exec /usr/sbin/libvirtd' sh "$R" </dev/null >"$LV/libvirtd.out" 2>&1 9>&- &
+            exec "$2"' sh "$R" "$LIBVIRTD" </dev/null >"$LV/libvirtd.out" 2>&1 9>&- &
     daemon_pid=$!
     echo "$daemon_pid" >"$LV/libvirtd.pid"
     local end=$((SECONDS + 20))

@@ -13,6 +13,23 @@ import re
 import sys
 
 
+CASE = re.compile(r"^\s*\d+\) (.*?)\s+\.\.\. ", re.M)
+RESULT = re.compile(r"(?:^|\.\.\. |\s)(OK|FAILED|SKIP)$", re.M)
+
+
+def case_results(text):
+    """[(title, OK|FAILED|SKIP|?)] of a program's VIR_TEST_VERBOSE output:
+    "NN) TITLE ... RESULT", where an expected error's message may come
+    between the dots and the result, on lines of its own."""
+    marks = list(CASE.finditer(text))
+    out = []
+    for i, m in enumerate(marks):
+        chunk = text[m.end():marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+        r = RESULT.findall(chunk)
+        out.append((m.group(1), r[0] if r else "?"))
+    return out
+
+
 def main():
     runs = {}
     for line in open(sys.argv[1], encoding="utf-8"):
@@ -34,7 +51,19 @@ def main():
         text = d.get("stdout", "") + d.get("stderr", "")
         ok = re.findall(r"\s(\d+)\s+OK$", text, re.M)
         failed = re.findall(r"\s(\d+)\s+FAIL(?:ED)?$", text, re.M)
+        # with VIR_TEST_VERBOSE=1: one "NN) TITLE ... OK|FAILED" per case
+        verbose = [r for _, r in case_results(text)]
+        if verbose:
+            ok = [str(verbose.count("OK"))]
+            failed = [str(verbose.count("FAILED"))] if "FAILED" in verbose else []
         counts = f"{ok[-1] if ok else '?'} cases OK" + (f", failed at {failed[-1]}" if failed else "")
+        if verbose:
+            # SKIP: the runs after an expected error (libvirt's own rule)
+            counts = f"{ok[0]} runs OK, {verbose.count('SKIP')} SKIP" + (
+                f", {failed[0]} FAILED" if failed else "") + (
+                f", {verbose.count('?')} without a result" if "?" in verbose else "")
+            if "?" in verbose:
+                failed = failed or ["?"]
         if d["result"] == "OK" and ok and not failed:
             out.append(("PASS", f"{prog}: {counts} ({why})"))
         else:

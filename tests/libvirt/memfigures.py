@@ -16,8 +16,8 @@ from virsh:
   - the XML: the sum of the <cell>s, plus every memory backend on
     <qemu:commandline> that a "-numa node,memdev=" or a "-device
     ...,memdev=" uses (libvirt generates no other guest memory for these
-    examples: no <memory> devices), and <currentMemory> against <memory>
-    for the balloon;
+    examples), every <memory model='sp-mem'> device's size, and
+    <currentMemory> against <memory> for the balloon;
   - the guest (LOG): QEMU's fw_cfg etc/e820 table as the guest read it:
     every entry (RAM, soft reserved, reserved) but QEMU's AMD HyperTransport
     hole (type 2 at 0xfd00000000, 12 GiB: QEMU's hw/i386/pc.c reserves it,
@@ -93,8 +93,13 @@ def from_xml(path):
     current = lv_bytes(cur) if cur is not None else memory
     mb = d.find("./devices/memballoon")
     balloon = mb is None or mb.get("model") != "none"
-    if d.find("./devices/memory") is not None:
-        raise ValueError("<memory> devices: not modelled by this check")
+    # memory devices (<memory model='sp-mem'> of patches/libvirt/): guest
+    # memory beside the cells, their <target><size>
+    mdev = 0
+    for m in d.findall("./devices/memory"):
+        if m.get("model") != "sp-mem":
+            raise ValueError(f"<memory model='{m.get('model')}'>: not modelled by this check")
+        mdev += lv_bytes(m.find("./target/size"))
     args = [a.get("value") for a in d.iter(Q + "arg")]
     backends, numa, devs = {}, [], []
     for opt, val in zip(args, args[1:]):
@@ -109,8 +114,8 @@ def from_xml(path):
     pass_dev = sum(backends[m] for m in devs)
     return {"cells": cells, "memory": memory, "current": current,
             "balloon": balloon, "pass_numa": pass_numa,
-            "pass_dev": pass_dev,
-            "given": (cells or memory) + pass_numa + pass_dev}
+            "pass_dev": pass_dev, "mdev": mdev,
+            "given": (cells or memory) + pass_numa + pass_dev + mdev}
 
 
 def from_guest(path):
@@ -181,6 +186,8 @@ def main():
         src += " + <qemu:commandline> -numa memdev %s" % gib(x["pass_numa"])
     if x["pass_dev"]:
         src += " + <qemu:commandline> -device memdev %s" % gib(x["pass_dev"])
+    if x["mdev"]:
+        src += " + <memory model='sp-mem'> %s" % gib(x["mdev"])
     say("ok", "given (%s) = %s" % (src, gib(given)))
     if a.serial:
         seen, nodes = from_guest(a.serial)
