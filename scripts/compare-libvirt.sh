@@ -337,6 +337,32 @@ if [ ! -x "$SPMEM_QEMU" ]; then
 fi
 [ $((have_memmap + have_spmem)) -gt 0 ] || finish compare-libvirt
 
+# --- the native road: patches/libvirt/'s libvirtd (its own daemon, run first) ---
+
+say "compare-libvirt: the native road (scripts/libvirt-native.sh)"
+nlog=$LOGS/compare-libvirt-native.log
+QEMU=$QEMU "$ROOT/scripts/libvirt-native.sh" >"$nlog" 2>&1
+# native_cell R: what libvirt-native.sh measured for route R (native,
+# native-spmem): the guests' dax line, the taint, libvirt's figures
+native_cell() {
+    local fig boots taint
+    fig=$(sed -n "s/^PASS $1-ovmf: libvirt's memory figures = what the guest was given: dominfo //p" "$nlog" |
+        sed 's/, last_update.*//')
+    boots=$(grep -cE "^PASS $1-(ovmf|sbp): (OVMF|SeaBIOS \(patches/seabios/\)) Linux guest through libvirt" "$nlog")
+    taint=$(grep -c "^PASS $1-ovmf: not tainted custom-argv" "$nlog")
+    if [ -n "$fig" ] && [ "$boots" = 2 ] && [ "$taint" = 1 ]; then
+        echo "native (patches/libvirt/ on libvirt 11.3.0): dax0.0 on node 1 with OVMF and the patched SeaBIOS, not tainted custom-argv, figures $fig"
+    else
+        echo "native (patches/libvirt/): FAILED (log: scripts/libvirt-native.sh)"
+    fi
+}
+native_evidence() { grep -E "^(PASS|FAIL) $1-(ovmf|sbp): " "$nlog" | grep -v 'info numa\|query-memory' | cut -c1-220; }
+if grep -q '^libvirt-native: [0-9]* passed, 0 failed' "$nlog"; then
+    pass "native road: $(tail -1 "$nlog")"
+else
+    fail "native road: $(tail -1 "$nlog") (log: $nlog)"
+fi
+
 host_before=$(host_state)
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -367,8 +393,9 @@ if [ "$have_memmap" = 1 ]; then
     memmap_no_m=$err
     wrapper_figures
     compare_row libvirt memmap \
-        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml"); tainted: $(xml_taints "$memmap_taints"); libvirt's memory figures: ${memmap_mem:-not read} (node 1 is on <qemu:commandline>: libvirt cannot count it); wrapper route instead (qemu-memmap-wrapper, node 1 a <cell>, domain-wrapper.xml): ${w_mem:-not read}${memmap_numa:+; $memmap_numa}" \
+        "$memmap_start; XML: $(needs "$EXAMPLES/domain-hybrid.xml"); tainted: $(xml_taints "$memmap_taints"); libvirt's memory figures: ${memmap_mem:-not read} (node 1 is on <qemu:commandline>: libvirt cannot count it); wrapper route instead (qemu-memmap-wrapper, node 1 a <cell>, domain-wrapper.xml): ${w_mem:-not read}${memmap_numa:+; $memmap_numa}; $(native_cell native)" \
         "${memmap_dax:-no @@ dax line}
+$(native_evidence native)
 hybrid: $memmap_memlines
 wrapper: ${w_memlines:-not read}
 libvirt 9.0 generated: $(paste -sd' ' <<<"$memmap_argv")
@@ -415,8 +442,9 @@ if [ "$have_spmem" = 1 ]; then
     [ -z "$spmem_slots" ] || spmem_notes+="; slots required"
     [ -z "$spmem_cell0" ] || spmem_notes+="; <cell id='1' memory='0'> fails"
     compare_row libvirt spmem \
-        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); libvirt's memory figures: ${spmem_mem:-not read} (the sp-mem device is on <qemu:commandline>: libvirt cannot count it)${spmem_numa:+; $spmem_numa}" \
+        "$spmem_start; XML: $(needs "$EXAMPLES/domain-spmem.xml") ($spmem_notes); tainted: $(xml_taints "$spmem_taints"); libvirt's memory figures: ${spmem_mem:-not read} (the sp-mem device is on <qemu:commandline>: libvirt cannot count it)${spmem_numa:+; $spmem_numa}; $(native_cell native-spmem)" \
         "${spmem_dax:-no @@ dax line}
+$(native_evidence native-spmem)
 $spmem_memlines
 libvirt 9.0 generated: $(paste -sd' ' <<<"$spmem_argv")
 domain log: tainted: $spmem_taints (high-privileges: this test's qemu.conf runs QEMU as root)

@@ -83,6 +83,16 @@ numa_view() {
         "$(sed -n 's/^node \([0-9]*\) memmap-type: \([a-z]*\).*/\1:\2/p' <<<"$out" | tr -d '\r' | sort -n | tr '\n' ' ' | sed 's/ $//')"
 }
 
+# memdev_view NAME: from QMP query-memory-devices, the count of devices
+# on node 1 and their types, as "COUNT|TYPE TYPE..."
+memdev_view() {
+    local out
+    out=$(vsh qemu-monitor-command "$1" '{"execute":"query-memory-devices"}' 2>&1) || { echo "error: $out"; return; }
+    python3 -c 'import json, sys
+d = [m for m in json.loads(sys.argv[1])["return"] if m["data"].get("node") == 1]
+print("%d|%s" % (len(d), " ".join(m["type"] for m in d)))' "$out" 2>&1
+}
+
 # mem_read NAME: virsh dominfo and dommemstat of the running domain NAME
 # into $LV/mem/NAME.dominfo, .dommemstat (read before the guest runs: a
 # guest that powers off has no figures)
@@ -128,10 +138,12 @@ mem_check() {
 # route NAME EXAMPLE EMULATOR NODES TYPES CHECKS...: define and start
 # paused, "info numa" must show NODES nodes with TYPES ("1:spm 2:reserved"),
 # print the command line, let the guest boot (booted checks its CHECKS).
+# route_view=memdevs: QMP query-memory-devices instead must list NODES
+# devices of the type TYPES on node 1 (memdev_view).
 # route_sed: sed expressions render applies to the example (default
 # none); route_fw: the guest's firmware, as the results name it
 declare -A boot_checks=() boot_t0=() boot_xml=() boot_fw=()
-route_sed=() route_fw=OVMF
+route_sed=() route_fw=OVMF route_view=numa
 route() {
     local r=$1 xml=$2 emu=$3 nodes=$4 types=$5 name=memmap-$1 file out got
     shift 5
@@ -146,11 +158,20 @@ route() {
         printf '%s\n' "$out" | indent
         return
     fi
-    got=$(numa_view "$name")
-    if [ "$got" = "$nodes|$types" ]; then
-        pass "$r: virsh start + info numa: $nodes nodes; memmap-type $types; the others normal (no memmap-type line)"
+    if [ "$route_view" = memdevs ]; then
+        got=$(memdev_view "$name")
+        if [ "$got" = "$nodes|$types" ]; then
+            pass "$r: virsh start + query-memory-devices: $nodes device(s) $types, on node 1"
+        else
+            fail "$r: query-memory-devices shows '$got', expected '$nodes|$types'"
+        fi
     else
-        fail "$r: info numa shows '$got', expected '$nodes|$types'"
+        got=$(numa_view "$name")
+        if [ "$got" = "$nodes|$types" ]; then
+            pass "$r: virsh start + info numa: $nodes nodes; memmap-type $types; the others normal (no memmap-type line)"
+        else
+            fail "$r: info numa shows '$got', expected '$nodes|$types'"
+        fi
     fi
     mem_read "$name"
     echo "  QEMU command line of the $r route (/var/log/libvirt/qemu/$name.log, environment first):"
