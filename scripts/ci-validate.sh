@@ -144,7 +144,7 @@ say(missing.length === 0, "every scripts/ file a job runs exists and is executab
 
 // a job that runs a step of make check runs it through scripts/ci-step.sh,
 // which fails the job on what would fail make check (skips included)
-const steps = /scripts\/(check-series|qtest-compare|mutate|ci-matrix|robust|guest-run|migrate|pciwin|nested|bench|spmem-smoke|compare|libvirt|fresh)\.sh/;
+const steps = /scripts\/(check-series|qtest-compare|mutate|ci-matrix|robust|guest-run|migrate|pciwin|nested|bench|spmem-smoke|compare|libvirt|libvirt-tests|libvirt-native|fresh)\.sh/;
 const unjudged = [];
 for (const [name, j] of jobs) {
     if (name === "check") continue;
