@@ -70,6 +70,7 @@ libjson-c-dev            libvirt-build  -  libvirt-build.sh: its QEMU driver
 libnl-3-dev              libvirt-build  -  libvirt-build.sh: its QEMU driver (network helpers)
 libnl-route-3-dev        libvirt-build  -  libvirt-build.sh
 xsltproc                 libvirt-build  xsltproc  libvirt-build.sh: generated sources
+libxml2-utils            libvirt-build  xmllint   libvirt-build.sh: libvirt's meson requires xmllint
 rsync                    ci-local rsync    ci-local.sh: gitlab-ci-local copies the tree with rsync
 clang                    matrix   clang    ci-matrix.sh: the clang configuration
 TABLE

@@ -77,7 +77,7 @@ PROBES = {
     # the libraries and tools libvirt 11.3.0 is built with
     # (scripts/libvirt-build.sh; its compiler is in "env")
     "lvbuild": lambda: sh("dpkg-query -W libgnutls28-dev libxml2-dev libtirpc-dev libjson-c-dev "
-                          "libnl-3-dev libnl-route-3-dev xsltproc libglib2.0-dev 2>&1"),
+                          "libnl-3-dev libnl-route-3-dev xsltproc libxml2-utils libglib2.0-dev 2>&1"),
     # the libvirt daemon that runs the domain XML
     "libvirt": lambda: sh("dpkg-query -W libvirt-daemon libvirt-daemon-driver-qemu "
                           "libvirt-clients 2>&1"),
