@@ -198,7 +198,9 @@ def main():
                       lock("guest", "seabios_version"), lock("seabios", "base_version")))
     lv = run("dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon").strip()
     w.append("- libvirt (the libvirt row): Debian bookworm's libvirt-daemon %s "
-             "(scripts/deps.sh; bookworm's, not pinned)" % (lv or "?"))
+             "(scripts/deps.sh; bookworm's, not pinned) for the routes of unmodified "
+             "libvirt; libvirt %s with patches/libvirt/ (libvirt.lock) for the native one"
+             % (lv or "?", lock("libvirt", "base_version")))
     w.append("")
     counts = ", ".join("%d %s" % (len(tables[s]), title.lower()) for s, title, _ in SECTIONS)
     w.append("Rows: %s." % counts)
